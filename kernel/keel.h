@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Copyright (c) 2026 Keel contributors */
+
+#ifndef _KEEL_H_
+#define _KEEL_H_
+
+#include <linux/ethtool.h>
+#include <linux/if_vlan.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/netdevice.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include "keel_csr.h"
+#include "keel_txrx.h"
+
+#define KEEL_DRV_NAME		"keel"
+
+#define KEEL_MAX_QUEUES		8
+#define KEEL_NUM_OTHER_VECTORS	1
+#define KEEL_OTHER_VECTOR	0
+
+/* Queue vector moderation until configured: at most one interrupt every
+ * 50 us (EITR counts microseconds), 20,000 a second.
+ */
+#define KEEL_DEFAULT_ITR	FIELD_PREP(KEEL_EITR_INTERVAL, 50)
+
+#define KEEL_MIN_MTU		ETH_MIN_MTU
+#define KEEL_MAX_MTU		9216
+/* Frame overhead on top of the MTU: header, one VLAN tag and the FCS */
+#define KEEL_FRAME_OVERHEAD	(ETH_HLEN + VLAN_HLEN + ETH_FCS_LEN)
+
+/**
+ * struct keel_dev - state of one 82576 port
+ * @netdev: the network device
+ * @pdev: the PCI function
+ * @hw_addr: BAR0 mapping; NULL once the device stopped answering
+ * @nv: NAPI vectors, one per queue pair; allocated while the device is up
+ * @num_queues: queue pairs in use
+ * @tx_ring_count: descriptors per TX ring
+ * @rx_ring_count: descriptors per RX ring
+ * @eims_other: EIMS bit of the vector for link and other causes
+ * @eims_queues: EIMS bits of the queue vectors
+ * @itr: EITR register value programmed into every queue vector
+ * @stats_lock: protects @nv against ndo_get_stats64 while rings come and
+ *	go, and the totals in @tx_base and @rx_base
+ * @tx_base: counters of TX rings that were freed
+ * @rx_base: counters of RX rings that were freed
+ * @reset_task: recovery after a TX timeout
+ * @msg_enable: netif_msg_* bitmap
+ * @mta: shadow of the multicast table, built under netif_addr_lock
+ * @misc_name: name of the link and other causes interrupt
+ */
+struct keel_dev {
+	struct net_device *netdev;
+	struct pci_dev *pdev;
+	u8 __iomem *hw_addr;
+
+	struct keel_napi_vector *nv[KEEL_MAX_QUEUES];
+	unsigned int num_queues;
+	u32 tx_ring_count;
+	u32 rx_ring_count;
+
+	u32 eims_other;
+	u32 eims_queues;
+	u32 itr;
+
+	spinlock_t stats_lock;
+	struct keel_ring_stats tx_base;
+	struct keel_ring_stats rx_base;
+
+	struct work_struct reset_task;
+	u32 msg_enable;
+	u32 mta[KEEL_MTA_ENTRIES];
+	char misc_name[IFNAMSIZ + 8];
+};
+
+u32 keel_rd32(struct keel_dev *kd, u32 reg);
+
+static inline void keel_wr32(struct keel_dev *kd, u32 reg, u32 val)
+{
+	u8 __iomem *hw_addr = READ_ONCE(kd->hw_addr);
+
+	if (likely(hw_addr))
+		writel(val, hw_addr + reg);
+}
+
+static inline void keel_rmw32(struct keel_dev *kd, u32 reg, u32 clear,
+			      u32 set)
+{
+	keel_wr32(kd, reg, (keel_rd32(kd, reg) & ~clear) | set);
+}
+
+static inline void keel_wrfl(struct keel_dev *kd)
+{
+	keel_rd32(kd, KEEL_STATUS);
+}
+
+static inline bool keel_present(struct keel_dev *kd)
+{
+	return !!READ_ONCE(kd->hw_addr);
+}
+
+/* keel_hw.c */
+int keel_hw_reset(struct keel_dev *kd);
+int keel_hw_read_mac(struct keel_dev *kd, u8 *mac);
+int keel_hw_read_eeprom(struct keel_dev *kd, u16 offset, u16 *data);
+void keel_hw_set_rar(struct keel_dev *kd, unsigned int idx, const u8 *addr);
+void keel_hw_clear_rar(struct keel_dev *kd, unsigned int idx);
+void keel_hw_set_mta(struct keel_dev *kd, const u32 *mta);
+u32 keel_hw_mta_hash(const u8 *addr);
+int keel_hw_setup_link(struct keel_dev *kd);
+bool keel_hw_link_up(struct keel_dev *kd, u32 *speed, u8 *duplex);
+void keel_hw_set_max_frame(struct keel_dev *kd, unsigned int mtu);
+void keel_hw_driver_loaded(struct keel_dev *kd, bool loaded);
+
+/* keel_irq.c */
+int keel_irq_alloc_vectors(struct keel_dev *kd);
+int keel_irq_request(struct keel_dev *kd);
+void keel_irq_free(struct keel_dev *kd);
+void keel_irq_configure(struct keel_dev *kd);
+void keel_irq_enable(struct keel_dev *kd);
+void keel_irq_disable(struct keel_dev *kd);
+void keel_link_check(struct keel_dev *kd);
+
+/* keel_netdev.c */
+struct net_device *keel_netdev_alloc(struct pci_dev *pdev);
+void keel_up(struct keel_dev *kd);
+void keel_down(struct keel_dev *kd);
+void keel_set_rx_mode(struct net_device *netdev);
+
+/* keel_ethtool.c */
+void keel_set_ethtool_ops(struct net_device *netdev);
+
+#endif /* _KEEL_H_ */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Copyright (c) 2026 Keel contributors */
+
+#include <linux/interrupt.h>
+#include <linux/pci.h>
+
+#include "keel.h"
+
+/**
+ * keel_irq_alloc_vectors() - allocate MSI-X vectors
+ * @kd: the device
+ *
+ * One vector for link and other causes, then one per queue pair; the
+ * queue vectors get managed affinity spread over the CPUs.
+ *
+ * Context: process context, probe.
+ * Return: 0 or a negative errno; MSI-X is required.
+ */
+int keel_irq_alloc_vectors(struct keel_dev *kd)
+{
+	struct irq_affinity affd = {
+		.pre_vectors = KEEL_NUM_OTHER_VECTORS,
+	};
+	unsigned int want = kd->num_queues + KEEL_NUM_OTHER_VECTORS;
+	int n;
+
+	n = pci_alloc_irq_vectors_affinity(kd->pdev, want, want,
+					   PCI_IRQ_MSIX | PCI_IRQ_AFFINITY,
+					   &affd);
+	if (n < 0) {
+		dev_err(&kd->pdev->dev,
+			"MSI-X with %u vectors is unavailable: %d\n", want, n);
+		return n;
+	}
+	return 0;
+}
+
+/**
+ * keel_link_check() - update carrier from the device's link state
+ * @kd: the device
+ *
+ * Context: any.
+ */
+void keel_link_check(struct keel_dev *kd)
+{
+	struct net_device *netdev = kd->netdev;
+	u8 duplex = DUPLEX_UNKNOWN;
+	u32 speed = SPEED_UNKNOWN;
+	bool up;
+
+	up = keel_hw_link_up(kd, &speed, &duplex);
+	if (up == netif_carrier_ok(netdev))
+		return;
+
+	if (up) {
+		netif_carrier_on(netdev);
+		netif_info(kd, link, netdev, "link up, %u Mbps, %s duplex\n",
+			   speed, duplex == DUPLEX_FULL ? "full" : "half");
+	} else {
+		netif_carrier_off(netdev);
+		netif_info(kd, link, netdev, "link down\n");
+	}
+}
+
+static irqreturn_t keel_msix_other(int irq, void *data)
+{
+	struct keel_dev *kd = data;
+	u32 icr;
+
+	/* ICR clears on read (GPIE.NSICR) */
+	icr = keel_rd32(kd, KEEL_ICR);
+	if (icr == ~0U)
+		return IRQ_HANDLED;
+
+	if (icr & KEEL_INT_LSC)
+		keel_link_check(kd);
+
+	keel_wr32(kd, KEEL_EIMS, kd->eims_other);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t keel_msix_ring(int irq, void *data)
+{
+	struct keel_napi_vector *nv = data;
+
+	/* Silicon masks the vector by itself (EIAM); doing it here too
+	 * keeps emulations that lack auto-mask from interrupting a poll
+	 * that is already scheduled.
+	 */
+	keel_wr32(nv->kd, KEEL_EIMC, nv->eims);
+	napi_schedule_irqoff(&nv->napi);
+	return IRQ_HANDLED;
+}
+
+/**
+ * keel_irq_request() - request the interrupts of a device going up
+ * @kd: the device, with its NAPI vectors allocated
+ *
+ * Context: process context, RTNL held.
+ * Return: 0 or a negative errno, with nothing left requested.
+ */
+int keel_irq_request(struct keel_dev *kd)
+{
+	struct pci_dev *pdev = kd->pdev;
+	unsigned int i;
+	int err;
+
+	snprintf(kd->misc_name, sizeof(kd->misc_name), "%s-other",
+		 kd->netdev->name);
+	err = request_irq(pci_irq_vector(pdev, KEEL_OTHER_VECTOR),
+			  keel_msix_other, 0, kd->misc_name, kd);
+	if (err)
+		return err;
+
+	for (i = 0; i < kd->num_queues; i++) {
+		struct keel_napi_vector *nv = kd->nv[i];
+
+		snprintf(nv->name, sizeof(nv->name), "%s-TxRx-%u",
+			 kd->netdev->name, i);
+		err = request_irq(pci_irq_vector(pdev, nv->v_idx),
+				  keel_msix_ring, 0, nv->name, nv);
+		if (err)
+			goto err_free_queue_irqs;
+	}
+	return 0;
+
+err_free_queue_irqs:
+	while (i--)
+		free_irq(pci_irq_vector(pdev, kd->nv[i]->v_idx), kd->nv[i]);
+	free_irq(pci_irq_vector(pdev, KEEL_OTHER_VECTOR), kd);
+	return err;
+}
+
+/**
+ * keel_irq_free() - release the interrupts requested by keel_irq_request()
+ * @kd: the device
+ *
+ * Context: process context, RTNL held, interrupts disabled on the device.
+ */
+void keel_irq_free(struct keel_dev *kd)
+{
+	struct pci_dev *pdev = kd->pdev;
+	unsigned int i;
+
+	for (i = 0; i < kd->num_queues; i++)
+		free_irq(pci_irq_vector(pdev, kd->nv[i]->v_idx), kd->nv[i]);
+	free_irq(pci_irq_vector(pdev, KEEL_OTHER_VECTOR), kd);
+}
+
+/**
+ * keel_irq_configure() - route causes to vectors and set moderation
+ * @kd: the device
+ *
+ * Context: process context, RTNL held.
+ */
+void keel_irq_configure(struct keel_dev *kd)
+{
+	u32 ivar[KEEL_MAX_QUEUES] = {};
+	unsigned int i;
+
+	keel_wr32(kd, KEEL_GPIE, KEEL_GPIE_NSICR | KEEL_GPIE_MULTIPLE_MSIX |
+		  KEEL_GPIE_EIAME | KEEL_GPIE_PBA);
+
+	kd->eims_other = BIT(KEEL_OTHER_VECTOR);
+	kd->eims_queues = 0;
+	for (i = 0; i < kd->num_queues; i++) {
+		struct keel_napi_vector *nv = kd->nv[i];
+		u32 vec = nv->v_idx | KEEL_IVAR_VALID;
+
+		/* Queue n below 8 sits in the low half of IVAR(n) */
+		ivar[i] |= FIELD_PREP(KEEL_IVAR_RX_LO, vec) |
+			   FIELD_PREP(KEEL_IVAR_TX_LO, vec);
+		kd->eims_queues |= nv->eims;
+		keel_wr32(kd, KEEL_EITR(nv->v_idx), kd->itr |
+			  KEEL_EITR_CNT_IGNR);
+	}
+	for (i = 0; i < KEEL_MAX_QUEUES; i++)
+		keel_wr32(kd, KEEL_IVAR(i), ivar[i]);
+	keel_wr32(kd, KEEL_IVAR_MISC,
+		  FIELD_PREP(KEEL_IVAR_MISC_OTHER,
+			     KEEL_OTHER_VECTOR | KEEL_IVAR_VALID));
+}
+
+/**
+ * keel_irq_enable() - unmask every vector and the link interrupt
+ * @kd: the device
+ */
+void keel_irq_enable(struct keel_dev *kd)
+{
+	u32 all = kd->eims_other | kd->eims_queues;
+
+	keel_wr32(kd, KEEL_EIAC, all);
+	keel_wr32(kd, KEEL_EIAM, all);
+	keel_wr32(kd, KEEL_IMS, KEEL_INT_LSC);
+	keel_wr32(kd, KEEL_EIMS, all);
+	keel_wrfl(kd);
+}
+
+/**
+ * keel_irq_disable() - mask every interrupt and wait for handlers
+ * @kd: the device
+ *
+ * Context: process context.
+ */
+void keel_irq_disable(struct keel_dev *kd)
+{
+	unsigned int i;
+
+	keel_wr32(kd, KEEL_EIAM, 0);
+	keel_wr32(kd, KEEL_EIMC, ~0U);
+	keel_wr32(kd, KEEL_EIAC, 0);
+	keel_wr32(kd, KEEL_IMC, ~0U);
+	keel_wrfl(kd);
+
+	synchronize_irq(pci_irq_vector(kd->pdev, KEEL_OTHER_VECTOR));
+	for (i = 0; i < kd->num_queues; i++)
+		synchronize_irq(pci_irq_vector(kd->pdev, kd->nv[i]->v_idx));
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Copyright (c) 2026 Keel contributors */
+
+#include <linux/etherdevice.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include "keel.h"
+
+#define PCI_DEVICE_ID_INTEL_82576	0x10C9
+
+static const struct pci_device_id keel_pci_tbl[] = {
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_82576) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, keel_pci_tbl);
+
+static void keel_init_filters(struct keel_dev *kd)
+{
+	unsigned int i;
+
+	keel_hw_set_rar(kd, 0, kd->netdev->dev_addr);
+	for (i = 1; i < KEEL_RAR_ENTRIES; i++)
+		keel_hw_clear_rar(kd, i);
+	for (i = 0; i < KEEL_MTA_ENTRIES; i++) {
+		keel_wr32(kd, KEEL_MTA(i), 0);
+		keel_wr32(kd, KEEL_VFTA(i), 0);
+	}
+}
+
+static int keel_set_mac(struct keel_dev *kd)
+{
+	struct net_device *netdev = kd->netdev;
+	u8 mac[ETH_ALEN];
+	int err;
+
+	err = keel_hw_read_mac(kd, mac);
+	if (err == -EIO)
+		return err;
+	if (err) {
+		eth_hw_addr_random(netdev);
+		dev_warn(&kd->pdev->dev,
+			 "no valid MAC address in the EEPROM, using random %pM\n",
+			 netdev->dev_addr);
+		return 0;
+	}
+	eth_hw_addr_set(netdev, mac);
+	ether_addr_copy(netdev->perm_addr, mac);
+	return 0;
+}
+
+static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
+{
+	struct net_device *netdev;
+	struct keel_dev *kd;
+	void __iomem *regs;
+	int err;
+
+	err = pcim_enable_device(pdev);
+	if (err) {
+		dev_err(&pdev->dev, "cannot enable PCI device: %d\n", err);
+		return err;
+	}
+
+	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (err) {
+		dev_err(&pdev->dev, "no usable 64-bit DMA: %d\n", err);
+		return err;
+	}
+
+	regs = pcim_iomap_region(pdev, 0, KEEL_DRV_NAME);
+	if (IS_ERR(regs)) {
+		dev_err(&pdev->dev, "cannot map BAR0: %pe\n", regs);
+		return PTR_ERR(regs);
+	}
+	pci_set_master(pdev);
+
+	netdev = keel_netdev_alloc(pdev);
+	if (!netdev)
+		return -ENOMEM;
+	kd = netdev_priv(netdev);
+	kd->hw_addr = regs;
+	pci_set_drvdata(pdev, kd);
+
+	err = keel_hw_reset(kd);
+	if (err) {
+		dev_err(&pdev->dev, "device does not answer\n");
+		return err;
+	}
+	keel_hw_driver_loaded(kd, true);
+
+	err = keel_irq_alloc_vectors(kd);
+	if (err)
+		goto err_driver_unloaded;
+
+	err = keel_set_mac(kd);
+	if (err) {
+		dev_err(&pdev->dev, "cannot read the EEPROM: %d\n", err);
+		goto err_free_irq_vectors;
+	}
+	keel_init_filters(kd);
+
+	err = keel_hw_setup_link(kd);
+	if (err)
+		dev_warn(&pdev->dev, "PHY setup failed: %d\n", err);
+
+	err = netif_set_real_num_queues(netdev, kd->num_queues,
+					kd->num_queues);
+	if (err)
+		goto err_free_irq_vectors;
+
+	netif_carrier_off(netdev);
+	err = register_netdev(netdev);
+	if (err) {
+		dev_err(&pdev->dev, "cannot register netdev: %d\n", err);
+		goto err_free_irq_vectors;
+	}
+
+	netif_info(kd, probe, netdev, "82576 at %s, MAC %pM\n",
+		   pci_name(pdev), netdev->dev_addr);
+	return 0;
+
+err_free_irq_vectors:
+	pci_free_irq_vectors(pdev);
+err_driver_unloaded:
+	keel_hw_driver_loaded(kd, false);
+	return err;
+}
+
+static void keel_remove(struct pci_dev *pdev)
+{
+	struct keel_dev *kd = pci_get_drvdata(pdev);
+
+	unregister_netdev(kd->netdev);
+	cancel_work_sync(&kd->reset_task);
+
+	if (keel_present(kd)) {
+		keel_hw_reset(kd);
+		keel_hw_driver_loaded(kd, false);
+	}
+	pci_free_irq_vectors(pdev);
+}
+
+static void keel_shutdown(struct pci_dev *pdev)
+{
+	struct keel_dev *kd = pci_get_drvdata(pdev);
+
+	rtnl_lock();
+	netif_device_detach(kd->netdev);
+	if (netif_running(kd->netdev))
+		dev_close(kd->netdev);
+	rtnl_unlock();
+
+	if (keel_present(kd))
+		keel_hw_reset(kd);
+	pci_disable_device(pdev);
+}
+
+static struct pci_driver keel_driver = {
+	.name		= KEEL_DRV_NAME,
+	.id_table	= keel_pci_tbl,
+	.probe		= keel_probe,
+	.remove		= keel_remove,
+	.shutdown	= keel_shutdown,
+};
+module_pci_driver(keel_driver);
+
+MODULE_DESCRIPTION("Keel: Intel 82576 Gigabit Ethernet driver");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,182 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for the keel selftests: KTAP output, deferred cleanup,
+# the test topology written by scripts/guest-net, counters and waiting.
+
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_XFAIL=2
+KSFT_SKIP=4
+
+KEEL_ENV=${KEEL_ENV:-/run/keel/env}
+if [ ! -r "$KEEL_ENV" ]; then
+	echo "Bail out! $KEEL_ENV missing: run scripts/guest-net up first"
+	exit "$KSFT_FAIL"
+fi
+# shellcheck source=/dev/null
+. "$KEEL_ENV"
+
+SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SELFTEST_DIR/../.." && pwd)
+KEEL_KO=${KEEL_KO:-$REPO/kernel/keel.ko}
+KEEL_BDF=${KEEL_BDF:-0000:01:00.0}
+PY=/usr/bin/python3
+FRAMES_PY=$SELFTEST_DIR/frames.py
+
+peer() {
+	ip netns exec "$PEER_NS" "$@"
+}
+
+frames() {
+	"$PY" "$FRAMES_PY" "$@"
+}
+
+# rx_frames DST: how many of 20 frames the peer sends to DST reach keel's
+# netdev (counted by a packet socket, which leaves promiscuous mode alone)
+rx_frames() {
+	local dst=$1 out pid
+
+	out=$(mktemp)
+	frames count --ifname "$NETIF" --dst "$dst" --duration 30 \
+		--stop-file "$out.stop" > "$out" &
+	pid=$!
+	wait_for 10 grep -q ready "$out"
+	peer "$PY" "$FRAMES_PY" send --ifname "$PEER_IF" --dst "$dst" \
+		--count 20
+	# Frames in flight land well within this settle time
+	sleep 1
+	touch "$out.stop"
+	wait "$pid"
+	tail -n 1 "$out"
+	rm -f "$out" "$out.stop"
+}
+
+# Reason printed with a test's result line; set by fail/skip/xfail.
+REASON=
+
+fail() {
+	REASON="$*"
+	echo "FAIL: $*"
+	return "$KSFT_FAIL"
+}
+
+skip() {
+	REASON="$*"
+	return "$KSFT_SKIP"
+}
+
+xfail() {
+	REASON="$*"
+	return "$KSFT_XFAIL"
+}
+
+# Deferred cleanup, run in reverse order when the test function returns
+DEFERRED=()
+
+defer() {
+	DEFERRED+=("$*")
+}
+
+run_deferred() {
+	local i
+
+	for ((i = ${#DEFERRED[@]} - 1; i >= 0; i--)); do
+		eval "${DEFERRED[i]}" || echo "cleanup failed: ${DEFERRED[i]}"
+	done
+	DEFERRED=()
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+wait_for() {
+	local deadline=$((SECONDS + $1))
+
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+# stat IFACE COUNTER: a counter from ndo_get_stats64 through sysfs
+stat() {
+	cat "/sys/class/net/$1/statistics/$2"
+}
+
+peer_stat() {
+	peer cat "/sys/class/net/$PEER_IF/statistics/$1"
+}
+
+carrier_is() {
+	[ "$(cat "/sys/class/net/$NETIF/carrier" 2>/dev/null)" = "$1" ]
+}
+
+# Find keel's netdev again (after insmod), bring it up with the test
+# addresses and wait for carrier.
+keel_setup_netdev() {
+	local dev
+
+	wait_for 10 test -d "/sys/bus/pci/devices/$KEEL_BDF/net" ||
+		return 1
+	dev=$(ls "/sys/bus/pci/devices/$KEEL_BDF/net")
+	NETIF=$dev
+	ip addr add "$LOCAL_V4/24" dev "$NETIF"
+	ip addr add "$LOCAL_V6/64" dev "$NETIF" nodad
+	ip link set "$NETIF" up
+	wait_for 10 carrier_is 1
+}
+
+keel_load() {
+	insmod "$KEEL_KO" && keel_setup_netdev
+}
+
+# Counters of one test program
+_NUM=0
+_PASS=0
+_FAIL=0
+_XFAIL=0
+_SKIP=0
+
+# ktap_run TEST...: run test functions, each in a subshell with its
+# deferred cleanup, and print KTAP results.
+ktap_run() {
+	local t rc reason_file
+
+	echo "TAP version 13"
+	echo "1..$#"
+	reason_file=$(mktemp)
+	for t in "$@"; do
+		_NUM=$((_NUM + 1))
+		(
+			REASON=
+			"$t"
+			rc=$?
+			run_deferred
+			echo "$REASON" > "$reason_file"
+			exit "$rc"
+		) 2>&1 | sed -u 's/^/# /'
+		rc=${PIPESTATUS[0]}
+		REASON=$(cat "$reason_file")
+		case $rc in
+		"$KSFT_PASS")
+			_PASS=$((_PASS + 1))
+			echo "ok $_NUM $t"
+			;;
+		"$KSFT_XFAIL")
+			_XFAIL=$((_XFAIL + 1))
+			echo "ok $_NUM $t # XFAIL $REASON"
+			;;
+		"$KSFT_SKIP")
+			_SKIP=$((_SKIP + 1))
+			echo "ok $_NUM $t # SKIP $REASON"
+			;;
+		*)
+			_FAIL=$((_FAIL + 1))
+			echo "not ok $_NUM $t${REASON:+ # $REASON}"
+			;;
+		esac
+	done
+	rm -f "$reason_file"
+	echo "# Totals: pass:$_PASS fail:$_FAIL xfail:$_XFAIL xpass:0 skip:$_SKIP error:0"
+	[ "$_FAIL" -eq 0 ]
+}

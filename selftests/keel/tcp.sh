@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# TCP both ways with iperf3. The bytes iperf3 moved must show in the
+# counters of both ends, and the two ends' counters must agree: what
+# keel says it sent is what the peer says it received, and the other
+# way round.
+
+# shellcheck source=./lib.sh
+source "$(dirname "$0")/lib.sh"
+
+# iperf_bytes [iperf3 client options]: run a 3 s test to the peer, print
+# the bytes the receiver got
+iperf_bytes() {
+	local json
+
+	peer timeout -s KILL 20 iperf3 -s -1 > /dev/null 2>&1 &
+	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '"
+	json=$(timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 3 -J "$@")
+	wait
+	jq -r '.end.sum_received.bytes' <<< "$json"
+}
+
+# agree A B: the two counters are within 1% of each other
+agree() {
+	local a=$1 b=$2 diff
+
+	diff=$((a > b ? a - b : b - a))
+	[ $((diff * 100)) -le "$a" ]
+}
+
+check_direction() {
+	local dir=$1
+	local a_tx0 a_rx0 b_tx0 b_rx0 a_tx a_rx b_tx b_rx bytes
+	local sent recv ssent srecv
+
+	a_tx0=$(stat "$NETIF" tx_bytes)
+	a_rx0=$(stat "$NETIF" rx_bytes)
+	b_tx0=$(peer_stat tx_bytes)
+	b_rx0=$(peer_stat rx_bytes)
+	if [ "$dir" = a_to_b ]; then
+		bytes=$(iperf_bytes)
+	else
+		bytes=$(iperf_bytes -R)
+	fi
+	a_tx=$(($(stat "$NETIF" tx_bytes) - a_tx0))
+	a_rx=$(($(stat "$NETIF" rx_bytes) - a_rx0))
+	b_tx=$(($(peer_stat tx_bytes) - b_tx0))
+	b_rx=$(($(peer_stat rx_bytes) - b_rx0))
+	echo "iperf3 payload $bytes; keel tx $a_tx rx $a_rx; peer tx $b_tx rx $b_rx"
+	echo "throughput $((bytes * 8 / 3 / 1000000)) Mbit/s"
+
+	[ "${bytes:-0}" -gt $((10 * 1000 * 1000)) ] ||
+		fail "only ${bytes:-0} bytes moved"
+	if [ "$dir" = a_to_b ]; then
+		sent=$a_tx recv=$b_rx ssent=$b_tx srecv=$a_rx
+	else
+		sent=$b_tx recv=$a_rx ssent=$a_tx srecv=$b_rx
+	fi
+	[ "$sent" -ge "$bytes" ] || fail "sender counted $sent < $bytes"
+	[ "$recv" -ge "$bytes" ] || fail "receiver counted $recv < $bytes"
+	agree "$sent" "$recv" || fail "data: sent $sent, received $recv"
+	agree "$ssent" "$srecv" || fail "acks: sent $ssent, received $srecv"
+}
+
+test_tcp_a_to_b() {
+	check_direction a_to_b
+}
+
+test_tcp_b_to_a() {
+	check_direction b_to_a
+}
+
+test_packets_agree() {
+	local a_tx0 b_rx0 a_tx b_rx
+
+	a_tx0=$(stat "$NETIF" tx_packets)
+	b_rx0=$(peer_stat rx_packets)
+	iperf_bytes > /dev/null
+	a_tx=$(($(stat "$NETIF" tx_packets) - a_tx0))
+	b_rx=$(($(peer_stat rx_packets) - b_rx0))
+	echo "keel tx_packets $a_tx, peer rx_packets $b_rx"
+	agree "$a_tx" "$b_rx" || fail "keel sent $a_tx frames, peer got $b_rx"
+}
+
+ktap_run test_tcp_a_to_b test_tcp_b_to_a test_packets_agree

@@ -314,7 +314,7 @@ struct net_device *keel_netdev_alloc(struct pci_dev *pdev)
 	netdev->watchdog_timeo = 5 * HZ;
 	netdev->min_mtu = KEEL_MIN_MTU;
 	netdev->max_mtu = KEEL_MAX_MTU;
-	netdev->priv_flags |= IFF_UNICAST_FLT;
+	netdev->priv_flags |= IFF_UNICAST_FLT | IFF_LIVE_ADDR_CHANGE;
 
 	features = NETIF_F_SG | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM |
 		   NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_RXCSUM;

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Keel: the 82576 driver kit. The two commands a newcomer needs:
+#   make demo    set up, build, boot a guest and show keel moving traffic
+#   make check   set up, build and run every check and test
+
+SHELL := /bin/bash
+BUILD := build
+
+.PHONY: all setup kernel daemon demo check check-upstream check-daemon \
+	check-selftests upstream-check bench clean
+
+all: kernel daemon
+
+setup:
+	@scripts/setup
+
+kernel:
+	@$(MAKE) -s -C kernel
+
+daemon:
+	@cmake -S daemon -B $(BUILD)/daemon -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		> /dev/null
+	@cmake --build $(BUILD)/daemon -j2
+
+demo: setup kernel
+	@scripts/demo
+
+upstream-check: setup
+	@scripts/upstream-check
+
+check-upstream: upstream-check
+
+check-daemon: setup daemon
+	@ctest --test-dir $(BUILD)/daemon --output-on-failure
+
+check-selftests: setup kernel
+	@scripts/run-selftests
+
+# Every stage runs even when an earlier one fails; the summary says which.
+check: setup
+	@scripts/check
+
+bench: setup kernel
+	@scripts/bench
+
+clean:
+	@$(MAKE) -s -C kernel clean
+	rm -rf $(BUILD)

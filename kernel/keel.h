@@ -45,6 +45,9 @@
  * @eims_other: EIMS bit of the vector for link and other causes
  * @eims_queues: EIMS bits of the queue vectors
  * @itr: EITR register value programmed into every queue vector
+ * @up: the datapath runs (vectors allocated, interrupts requested)
+ * @down: the datapath is being stopped: nothing may unmask interrupts
+ * @lan_id: port of a dual-port device, for the PHY semaphore
  * @stats_lock: protects @nv against ndo_get_stats64 while rings come and
  *	go, and the totals in @tx_base and @rx_base
  * @tx_base: counters of TX rings that were freed
@@ -67,7 +70,11 @@ struct keel_dev {
 	u32 eims_other;
 	u32 eims_queues;
 	u32 itr;
+	bool up;
+	bool down;
+	u8 lan_id;
 
+	/* protects nv[] for readers of the counters, and the bases */
 	spinlock_t stats_lock;
 	struct keel_ring_stats tx_base;
 	struct keel_ring_stats rx_base;

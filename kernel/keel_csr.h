@@ -27,6 +27,7 @@
 #define KEEL_STATUS			0x00008
 #define  KEEL_STATUS_FD			BIT(0)
 #define  KEEL_STATUS_LU			BIT(1)
+#define  KEEL_STATUS_LAN_ID		GENMASK(3, 2)
 #define  KEEL_STATUS_SPEED		GENMASK(7, 6)
 #define   KEEL_STATUS_SPEED_10		0
 #define   KEEL_STATUS_SPEED_100		1
@@ -153,10 +154,13 @@
 #define KEEL_MTA(n)			(0x05200 + 4 * (n))
 #define  KEEL_MTA_ENTRIES		128
 
-/* Receive address filters: 16 pairs at 0x5400, 8 more at 0x54E0 */
-#define KEEL_RAL(n)			((n) < 16 ? 0x05400 + 8 * (n) : \
-					 0x054E0 + 8 * ((n) - 16))
-#define KEEL_RAH(n)			(KEEL_RAL(n) + 4)
+/* Receive address filters: RAL/RAH pairs 0-15 at 0x5400, 16-23 at
+ * 0x54E0; RAH follows its RAL.
+ */
+#define KEEL_RAL_LO(n)			(0x05400 + 8 * (n))
+#define KEEL_RAL_HI(n)			(0x054E0 + 8 * ((n) - 16))
+#define KEEL_RAL_LO_ENTRIES		16
+#define KEEL_RAH_OFF			4
 #define  KEEL_RAH_ADDR			GENMASK(15, 0)
 #define  KEEL_RAH_POOLSEL		GENMASK(25, 18)
 #define  KEEL_RAH_AV			BIT(31)
@@ -169,6 +173,7 @@
 #define  KEEL_SWSM_SWESMBI		BIT(1)
 #define KEEL_SW_FW_SYNC			0x05B5C
 #define  KEEL_SWFW_PHY0_SM		BIT(1)
+#define  KEEL_SWFW_PHY1_SM		BIT(2)
 #define  KEEL_SWFW_FW_SHIFT		16
 
 /* 82576 internal copper PHY, reached through MDIC */

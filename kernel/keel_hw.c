@@ -98,6 +98,9 @@ int keel_hw_reset(struct keel_dev *kd)
 	keel_rd32(kd, KEEL_ICR);
 	keel_rd32(kd, KEEL_EICR);
 
+	/* Which port of a dual-port device this function drives */
+	kd->lan_id = FIELD_GET(KEEL_STATUS_LAN_ID, keel_rd32(kd, KEEL_STATUS));
+
 	return keel_present(kd) ? 0 : -EIO;
 }
 
@@ -176,6 +179,11 @@ int keel_hw_read_mac(struct keel_dev *kd, u8 *mac)
 	return is_valid_ether_addr(mac) ? 0 : -EINVAL;
 }
 
+static u32 keel_ral(unsigned int idx)
+{
+	return idx < KEEL_RAL_LO_ENTRIES ? KEEL_RAL_LO(idx) : KEEL_RAL_HI(idx);
+}
+
 /**
  * keel_hw_set_rar() - program a receive address filter
  * @kd: the device
@@ -188,13 +196,14 @@ void keel_hw_set_rar(struct keel_dev *kd, unsigned int idx, const u8 *addr)
 {
 	u32 ral = get_unaligned_le32(addr);
 	u32 rah = get_unaligned_le16(addr + 4);
+	u32 reg = keel_ral(idx);
 
 	/* The address goes valid last, in a separate write, so the filter
 	 * never matches half an address.
 	 */
-	keel_wr32(kd, KEEL_RAH(idx), 0);
-	keel_wr32(kd, KEEL_RAL(idx), ral);
-	keel_wr32(kd, KEEL_RAH(idx), FIELD_PREP(KEEL_RAH_ADDR, rah) |
+	keel_wr32(kd, reg + KEEL_RAH_OFF, 0);
+	keel_wr32(kd, reg, ral);
+	keel_wr32(kd, reg + KEEL_RAH_OFF, FIELD_PREP(KEEL_RAH_ADDR, rah) |
 		  FIELD_PREP(KEEL_RAH_POOLSEL, 1) | KEEL_RAH_AV);
 }
 
@@ -205,8 +214,10 @@ void keel_hw_set_rar(struct keel_dev *kd, unsigned int idx, const u8 *addr)
  */
 void keel_hw_clear_rar(struct keel_dev *kd, unsigned int idx)
 {
-	keel_wr32(kd, KEEL_RAH(idx), 0);
-	keel_wr32(kd, KEEL_RAL(idx), 0);
+	u32 reg = keel_ral(idx);
+
+	keel_wr32(kd, reg + KEEL_RAH_OFF, 0);
+	keel_wr32(kd, reg, 0);
 }
 
 /**
@@ -267,7 +278,7 @@ static void keel_hw_put_semaphore(struct keel_dev *kd)
 
 static int keel_hw_acquire_phy(struct keel_dev *kd)
 {
-	u32 mask = KEEL_SWFW_PHY0_SM;
+	u32 mask = kd->lan_id ? KEEL_SWFW_PHY1_SM : KEEL_SWFW_PHY0_SM;
 	int i;
 
 	for (i = 0; i < 200; i++) {
@@ -291,7 +302,8 @@ static void keel_hw_release_phy(struct keel_dev *kd)
 {
 	if (keel_hw_get_semaphore(kd))
 		return;
-	keel_rmw32(kd, KEEL_SW_FW_SYNC, KEEL_SWFW_PHY0_SM, 0);
+	keel_rmw32(kd, KEEL_SW_FW_SYNC,
+		   kd->lan_id ? KEEL_SWFW_PHY1_SM : KEEL_SWFW_PHY0_SM, 0);
 	keel_hw_put_semaphore(kd);
 }
 

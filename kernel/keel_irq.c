@@ -75,7 +75,8 @@ static irqreturn_t keel_msix_other(int irq, void *data)
 	if (icr & KEEL_INT_LSC)
 		keel_link_check(kd);
 
-	keel_wr32(kd, KEEL_EIMS, kd->eims_other);
+	if (!READ_ONCE(kd->down))
+		keel_wr32(kd, KEEL_EIMS, kd->eims_other);
 	return IRQ_HANDLED;
 }
 

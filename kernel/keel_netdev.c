@@ -51,24 +51,21 @@ void keel_set_rx_mode(struct net_device *netdev)
 	keel_wr32(kd, KEEL_RCTL, rctl);
 }
 
-static void keel_configure_rxcsum(struct keel_dev *kd)
-{
-	u32 rxcsum = 0;
-
-	if (kd->netdev->features & NETIF_F_RXCSUM)
-		rxcsum = KEEL_RXCSUM_IPOFLD | KEEL_RXCSUM_TUOFLD |
-			 KEEL_RXCSUM_CRCOFL;
-	keel_wr32(kd, KEEL_RXCSUM, rxcsum);
-}
-
 static void keel_configure(struct keel_dev *kd)
 {
 	unsigned int i;
 	u32 rctl;
 
 	keel_hw_set_max_frame(kd, kd->netdev->mtu);
-	keel_configure_rxcsum(kd);
+	/* The device always checks; NETIF_F_RXCSUM decides in software
+	 * whether its verdict is used, so RXCSUM is never rewritten while
+	 * the receiver runs.
+	 */
+	keel_wr32(kd, KEEL_RXCSUM, KEEL_RXCSUM_IPOFLD | KEEL_RXCSUM_TUOFLD |
+		  KEEL_RXCSUM_CRCOFL);
+	netif_addr_lock_bh(kd->netdev);
 	keel_set_rx_mode(kd->netdev);
+	netif_addr_unlock_bh(kd->netdev);
 
 	for (i = 0; i < kd->num_queues; i++)
 		keel_configure_tx_ring(kd, &kd->nv[i]->tx);
@@ -100,6 +97,7 @@ void keel_up(struct keel_dev *kd)
 {
 	unsigned int i;
 
+	WRITE_ONCE(kd->down, false);
 	keel_configure(kd);
 	keel_irq_configure(kd);
 	for (i = 0; i < kd->num_queues; i++)
@@ -122,11 +120,14 @@ void keel_down(struct keel_dev *kd)
 {
 	unsigned int i;
 
+	WRITE_ONCE(kd->down, true);
 	netif_tx_disable(kd->netdev);
 	keel_disable_queues(kd);
 	keel_irq_disable(kd);
 	for (i = 0; i < kd->num_queues; i++)
 		napi_disable(&kd->nv[i]->napi);
+	/* A poll that finished just before may have unmasked its vector */
+	keel_wr32(kd, KEEL_EIMC, ~0U);
 	netif_carrier_off(kd->netdev);
 }
 
@@ -148,6 +149,7 @@ static int keel_open(struct net_device *netdev)
 		goto err_free_vectors;
 
 	keel_up(kd);
+	kd->up = true;
 	return 0;
 
 err_free_vectors:
@@ -159,9 +161,14 @@ static int keel_stop(struct net_device *netdev)
 {
 	struct keel_dev *kd = netdev_priv(netdev);
 
+	/* A failed reset may have stopped the datapath already */
+	if (!kd->up)
+		return 0;
+
 	keel_down(kd);
 	keel_irq_free(kd);
 	keel_free_vectors(kd);
+	kd->up = false;
 	return 0;
 }
 
@@ -224,18 +231,6 @@ static int keel_change_mtu(struct net_device *netdev, int new_mtu)
 	return 0;
 }
 
-static int keel_set_features(struct net_device *netdev,
-			     netdev_features_t features)
-{
-	struct keel_dev *kd = netdev_priv(netdev);
-	netdev_features_t changed = netdev->features ^ features;
-
-	netdev->features = features;
-	if (changed & NETIF_F_RXCSUM)
-		keel_configure_rxcsum(kd);
-	return 0;
-}
-
 static void keel_get_stats64(struct net_device *netdev,
 			     struct rtnl_link_stats64 *stats)
 {
@@ -262,7 +257,7 @@ static void keel_get_stats64(struct net_device *netdev,
 	stats->rx_packets = rx.packets;
 	stats->rx_bytes = rx.bytes;
 	stats->rx_errors = rx.rx.errors;
-	stats->rx_missed_errors = rx.rx.alloc_fail;
+	stats->rx_dropped = rx.rx.dropped;
 }
 
 static const struct net_device_ops keel_netdev_ops = {
@@ -273,7 +268,6 @@ static const struct net_device_ops keel_netdev_ops = {
 	.ndo_set_mac_address	= keel_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
 	.ndo_change_mtu		= keel_change_mtu,
-	.ndo_set_features	= keel_set_features,
 	.ndo_get_stats64	= keel_get_stats64,
 	.ndo_tx_timeout		= keel_tx_timeout,
 };

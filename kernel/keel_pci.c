@@ -150,9 +150,12 @@ static void keel_shutdown(struct pci_dev *pdev)
 	if (netif_running(kd->netdev))
 		dev_close(kd->netdev);
 	rtnl_unlock();
+	cancel_work_sync(&kd->reset_task);
 
-	if (keel_present(kd))
+	if (keel_present(kd)) {
 		keel_hw_reset(kd);
+		keel_hw_driver_loaded(kd, false);
+	}
 	pci_disable_device(pdev);
 }
 

@@ -23,22 +23,17 @@ static u32 keel_desc_unused(const struct keel_ring *ring)
 	return (ring->head - ring->tail_idx - 1) & ring->mask;
 }
 
-/**
- * keel_ring_stats_add() - add a ring's counters to a sum
- * @sum: accumulator
- * @ring: the ring
- *
- * Context: any; lockless against the datapath through the ring's syncp.
- */
-void keel_ring_stats_add(struct keel_ring_stats *sum, struct keel_ring *ring)
+static void __keel_ring_stats_add(struct keel_ring_stats *sum,
+				  const struct keel_ring_stats *stats,
+				  const struct u64_stats_sync *syncp)
 {
 	struct keel_ring_stats s;
 	unsigned int start;
 
 	do {
-		start = u64_stats_fetch_begin(&ring->syncp);
-		s = ring->stats;
-	} while (u64_stats_fetch_retry(&ring->syncp, start));
+		start = u64_stats_fetch_begin(syncp);
+		s = *stats;
+	} while (u64_stats_fetch_retry(syncp, start));
 
 	sum->packets += s.packets;
 	sum->bytes += s.bytes;
@@ -53,6 +48,20 @@ void keel_ring_stats_add(struct keel_ring_stats *sum, struct keel_ring *ring)
 	sum->rx.csum_none += s.rx.csum_none;
 	sum->rx.csum_bad += s.rx.csum_bad;
 	sum->rx.errors += s.rx.errors;
+	sum->rx.dropped += s.rx.dropped;
+}
+
+/**
+ * keel_ring_stats_add() - add a ring's counters to a sum
+ * @sum: accumulator
+ * @ring: the ring
+ *
+ * Context: any; lockless against the datapath through the ring's syncps.
+ */
+void keel_ring_stats_add(struct keel_ring_stats *sum, struct keel_ring *ring)
+{
+	__keel_ring_stats_add(sum, &ring->stats, &ring->syncp);
+	__keel_ring_stats_add(sum, &ring->xstats, &ring->xsyncp);
 }
 
 /* TX path */
@@ -125,7 +134,7 @@ static int keel_tx_csum(struct keel_ring *ring, struct sk_buff *skb,
 		    FIELD_PREP(KEEL_TXC_TUCMD_L4T, l4t) |
 		    (ipv4 ? KEEL_TXC_TUCMD_IPV4 : 0));
 	*olinfo |= KEEL_TXD_TXSM;
-	ring->stats.tx.needs_csum++;
+	ring->xstats.tx.needs_csum++;
 	return 0;
 }
 
@@ -181,26 +190,38 @@ static int keel_tso(struct keel_ring *ring, struct keel_tx_buf *first,
 	*olinfo = FIELD_PREP(KEEL_TXD_PAYLEN, skb->len - hdr_len) |
 		  KEEL_TXD_TXSM | (ipv4 ? KEEL_TXD_IXSM : 0);
 
-	ring->stats.tx.hw_gso_packets++;
-	ring->stats.tx.hw_gso_bytes += first->bytecount;
+	ring->xstats.tx.hw_gso_packets++;
+	ring->xstats.tx.hw_gso_bytes += first->bytecount;
 	return 0;
 }
 
 static int keel_tx_map(struct keel_ring *ring, struct keel_tx_buf *first,
 		       struct sk_buff *skb, u64 cmd, u64 olinfo)
 {
-	unsigned int nr_frags = skb_shinfo(skb)->nr_frags;
-	unsigned int size = skb_headlen(skb);
+	int f, nr_frags = skb_shinfo(skb)->nr_frags;
 	u32 i = ring->tail_idx, last = i;
 	struct keel_desc *desc = NULL;
-	bool mapped_page = false;
-	unsigned int f = 0;
+	unsigned int size;
 	dma_addr_t dma;
 
-	dma = dma_map_single(ring->dev, skb->data, size, DMA_TO_DEVICE);
-	for (;;) {
+	/* Piece -1 is the linear part, then the fragments */
+	for (f = -1; f < nr_frags; f++) {
 		struct keel_tx_buf *buf = &ring->tx_buf[i];
+		bool mapped_page = f >= 0;
 
+		if (!mapped_page) {
+			size = skb_headlen(skb);
+			if (!size)
+				continue;
+			dma = dma_map_single(ring->dev, skb->data, size,
+					     DMA_TO_DEVICE);
+		} else {
+			const skb_frag_t *frag = &skb_shinfo(skb)->frags[f];
+
+			size = skb_frag_size(frag);
+			dma = skb_frag_dma_map(ring->dev, frag, 0, size,
+					       DMA_TO_DEVICE);
+		}
 		if (dma_mapping_error(ring->dev, dma))
 			goto err_unmap;
 
@@ -221,15 +242,6 @@ static int keel_tx_map(struct keel_ring *ring, struct keel_tx_buf *first,
 			last = i;
 			i = (i + 1) & ring->mask;
 		}
-
-		if (f == nr_frags)
-			break;
-
-		size = skb_frag_size(&skb_shinfo(skb)->frags[f]);
-		dma = skb_frag_dma_map(ring->dev, &skb_shinfo(skb)->frags[f],
-				       0, size, DMA_TO_DEVICE);
-		mapped_page = true;
-		f++;
 	}
 
 	if (unlikely(!desc))
@@ -275,9 +287,19 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 	u64 olinfo = 0;
 	int err;
 
+	if (skb_put_padto(skb, KEEL_TX_MIN_LEN)) {
+		u64_stats_update_begin(&ring->xsyncp);
+		ring->xstats.tx.dropped++;
+		u64_stats_update_end(&ring->xsyncp);
+		return NETDEV_TX_OK;
+	}
+
 	count = 1 + keel_tx_desc_count(skb_headlen(skb));
-	for (f = 0; f < skb_shinfo(skb)->nr_frags; f++)
-		count += keel_tx_desc_count(skb_frag_size(&skb_shinfo(skb)->frags[f]));
+	for (f = 0; f < skb_shinfo(skb)->nr_frags; f++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[f];
+
+		count += keel_tx_desc_count(skb_frag_size(frag));
+	}
 
 	if (unlikely(keel_desc_unused(ring) < count)) {
 		netif_tx_stop_queue(ring->txq);
@@ -291,7 +313,7 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 	first->bytecount = max_t(unsigned int, skb->len, ETH_ZLEN);
 	first->gso_segs = 1;
 
-	u64_stats_update_begin(&ring->syncp);
+	u64_stats_update_begin(&ring->xsyncp);
 	if (skb->ip_summed == CHECKSUM_PARTIAL) {
 		if (skb_is_gso(skb))
 			err = keel_tso(ring, first, skb, &cmd, &olinfo);
@@ -306,16 +328,13 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 	err = keel_tx_map(ring, first, skb, cmd, olinfo);
 	if (err)
 		goto err_drop;
-	u64_stats_update_end(&ring->syncp);
 
 	skb_tx_timestamp(skb);
 
-	if (!netif_txq_maybe_stop(ring->txq, keel_desc_unused(ring),
-				  KEEL_TX_DESC_NEEDED, KEEL_TX_WAKE_THRESH)) {
-		u64_stats_update_begin(&ring->syncp);
-		ring->stats.tx.stop++;
-		u64_stats_update_end(&ring->syncp);
-	}
+	if (netif_txq_maybe_stop(ring->txq, keel_desc_unused(ring),
+				 KEEL_TX_DESC_NEEDED, KEEL_TX_WAKE_THRESH) <= 0)
+		ring->xstats.tx.stop++;
+	u64_stats_update_end(&ring->xsyncp);
 
 	if (__netdev_tx_sent_queue(ring->txq, first->bytecount,
 				   netdev_xmit_more()))
@@ -324,8 +343,8 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 	return NETDEV_TX_OK;
 
 err_drop:
-	ring->stats.tx.dropped++;
-	u64_stats_update_end(&ring->syncp);
+	ring->xstats.tx.dropped++;
+	u64_stats_update_end(&ring->xsyncp);
 	ring->tail_idx = start;
 	first->skb = NULL;
 	dev_kfree_skb_any(skb);
@@ -385,7 +404,8 @@ static void keel_clean_tx(struct keel_ring *ring, int napi_budget)
 
 /* RX path */
 
-static void keel_rx_refill(struct keel_ring *ring)
+/* Returns true when the device has no buffer left to receive into */
+static bool keel_rx_refill(struct keel_ring *ring)
 {
 	unsigned int n = keel_desc_unused(ring);
 	u32 i = ring->tail_idx;
@@ -417,6 +437,7 @@ static void keel_rx_refill(struct keel_ring *ring)
 		/* writel() orders the descriptor writes before the doorbell */
 		writel(i, ring->tail);
 	}
+	return ring->tail_idx == ring->head;
 }
 
 static void keel_rx_csum(struct keel_ring *ring, struct sk_buff *skb,
@@ -440,7 +461,8 @@ static void keel_rx_csum(struct keel_ring *ring, struct sk_buff *skb,
 	ring->stats.rx.csum_unnecessary++;
 }
 
-static int keel_clean_rx(struct keel_napi_vector *nv, int budget)
+static int keel_clean_rx(struct keel_napi_vector *nv, int budget,
+			 bool *starved)
 {
 	struct keel_ring *ring = &nv->rx;
 	unsigned int pkts = 0, bytes = 0;
@@ -466,8 +488,8 @@ static int keel_clean_rx(struct keel_napi_vector *nv, int budget)
 		i = (i + 1) & ring->mask;
 		ring->head = i;
 
-		page_pool_dma_sync_for_cpu(ring->pp, page, KEEL_RX_HEADROOM,
-					   len);
+		/* The pool adds its offset, the headroom, itself */
+		page_pool_dma_sync_for_cpu(ring->pp, page, 0, len);
 
 		if (!skb) {
 			void *va = page_address(page);
@@ -475,7 +497,6 @@ static int keel_clean_rx(struct keel_napi_vector *nv, int budget)
 			net_prefetch(va + KEEL_RX_HEADROOM);
 			skb = napi_build_skb(va, KEEL_RX_TRUESIZE);
 			if (unlikely(!skb)) {
-				ring->stats.rx.alloc_fail++;
 				page_pool_put_full_page(ring->pp, page, true);
 				/* Drop the rest of the frame as it comes */
 				ring->skb = ERR_PTR(-ENOMEM);
@@ -501,9 +522,13 @@ next:
 		if (!(qw1 & KEEL_RXD_STAT_EOP))
 			continue;
 
-		if (IS_ERR(skb) || unlikely(qw1 & KEEL_RXD_ERR_RXE)) {
-			if (!IS_ERR(skb))
-				napi_consume_skb(skb, budget);
+		if (IS_ERR(skb)) {
+			ring->stats.rx.dropped++;
+			skb = NULL;
+			continue;
+		}
+		if (unlikely(qw1 & KEEL_RXD_ERR_RXE)) {
+			napi_consume_skb(skb, budget);
 			ring->stats.rx.errors++;
 			skb = NULL;
 			continue;
@@ -528,7 +553,7 @@ next:
 	ring->stats.bytes += bytes;
 	u64_stats_update_end(&ring->syncp);
 
-	keel_rx_refill(ring);
+	*starved = keel_rx_refill(ring);
 	return pkts;
 }
 
@@ -544,15 +569,20 @@ int keel_poll(struct napi_struct *napi, int budget)
 {
 	struct keel_napi_vector *nv =
 		container_of(napi, struct keel_napi_vector, napi);
+	bool starved = false;
 	int work = 0;
 
 	keel_clean_tx(&nv->tx, budget);
 	if (budget)
-		work = keel_clean_rx(nv, budget);
-	if (work >= budget)
+		work = keel_clean_rx(nv, budget, &starved);
+	/* With no RX buffer posted no interrupt would come to refill the
+	 * ring: keep polling until memory is back.
+	 */
+	if (work >= budget || starved)
 		return budget;
 
-	if (likely(napi_complete_done(napi, work)))
+	if (likely(napi_complete_done(napi, work)) &&
+	    !READ_ONCE(nv->kd->down))
 		keel_wr32(nv->kd, KEEL_EIMS, nv->eims);
 	return work;
 }
@@ -569,6 +599,7 @@ static int keel_ring_alloc(struct keel_dev *kd, struct keel_ring *ring,
 	ring->mask = count - 1;
 	ring->size = count * sizeof(struct keel_desc);
 	u64_stats_init(&ring->syncp);
+	u64_stats_init(&ring->xsyncp);
 
 	ring->desc = dma_alloc_coherent(ring->dev, ring->size, &ring->dma,
 					GFP_KERNEL);

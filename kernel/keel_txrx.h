@@ -31,6 +31,8 @@ struct page_pool;
  */
 #define KEEL_TX_DESC_NEEDED	(2 * (MAX_SKB_FRAGS + 1) + 2)
 #define KEEL_TX_WAKE_THRESH	(KEEL_TX_DESC_NEEDED * 2)
+/* Shortest frame the MAC accepts from the driver, even with TCTL.PSP */
+#define KEEL_TX_MIN_LEN		17
 
 /**
  * struct keel_desc - one 16-byte advanced descriptor
@@ -59,6 +61,7 @@ struct keel_desc {
  * @rx.csum_none: packets passed up without a checksum verdict
  * @rx.csum_bad: packets the device found a bad checksum in
  * @rx.errors: frames the device flagged as bad and the driver dropped
+ * @rx.dropped: frames dropped for lack of memory or fragment slots
  */
 struct keel_ring_stats {
 	u64 packets;
@@ -77,6 +80,7 @@ struct keel_ring_stats {
 		u64 csum_none;
 		u64 csum_bad;
 		u64 errors;
+		u64 dropped;
 	} rx;
 };
 
@@ -112,8 +116,11 @@ struct keel_tx_buf {
  * @head: next descriptor the driver looks at for completion
  * @tail_idx: next descriptor the driver fills
  * @mask: descriptor count minus one (the count is a power of two)
- * @stats: software counters, written only from NAPI or xmit
+ * @stats: counters written from NAPI: packets, bytes, tx.wake, rx.*
  * @syncp: protects @stats for 32-bit readers
+ * @xstats: counters written from ndo_start_xmit: the other tx.* ones
+ * @xsyncp: protects @xstats; xmit and NAPI run concurrently, so each
+ *	writer has its own sequence counter
  * @dev: device used for DMA mappings
  * @netdev: owner
  * @dma: DMA address of @desc
@@ -139,6 +146,8 @@ struct keel_ring {
 	u32 mask;
 	struct keel_ring_stats stats;
 	struct u64_stats_sync syncp;
+	struct keel_ring_stats xstats;
+	struct u64_stats_sync xsyncp;
 
 	/* slow path */
 	struct device *dev;

@@ -54,6 +54,13 @@ rx_frames() {
 	rm -f "$out" "$out.stop"
 }
 
+# peer_iperf_server SECONDS: start a one-shot iperf3 server in the peer,
+# killed after SECONDS at the latest, and wait until it listens
+peer_iperf_server() {
+	peer timeout -s KILL "$1" iperf3 -s -1 > /dev/null 2>&1 &
+	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '"
+}
+
 # Reason printed with a test's result line; set by fail/skip/xfail.
 REASON=
 

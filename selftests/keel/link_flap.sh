@@ -35,8 +35,7 @@ test_link_returns() {
 test_flap_under_traffic() {
 	local i
 
-	peer timeout -s KILL 30 iperf3 -s -1 > /dev/null 2>&1 &
-	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '"
+	peer_iperf_server 30
 	timeout -s KILL 30 iperf3 -c "$REMOTE_V4" -t 8 > /dev/null 2>&1 &
 	for i in 1 2 3; do
 		sleep 1

@@ -20,8 +20,7 @@ no_leftovers() {
 
 traffic() {
 	ping -c 2 -w 10 "$REMOTE_V4" > /dev/null || return 1
-	peer timeout -s KILL 20 iperf3 -s -1 > /dev/null 2>&1 &
-	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '"
+	peer_iperf_server 20
 	timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 1 > /dev/null || return 1
 	wait
 }
@@ -41,8 +40,7 @@ test_reload_cycles() {
 rmmod_under_traffic() {
 	local start took
 
-	peer timeout -s KILL 30 iperf3 -s -1 > /dev/null 2>&1 &
-	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '"
+	peer_iperf_server 30
 	timeout -s KILL 30 iperf3 -c "$REMOTE_V4" -t 20 "$@" \
 		> /dev/null 2>&1 &
 	sleep 2

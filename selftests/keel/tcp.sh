@@ -14,8 +14,7 @@ source "$(dirname "$0")/lib.sh"
 iperf_bytes() {
 	local json
 
-	peer timeout -s KILL 20 iperf3 -s -1 > /dev/null 2>&1 &
-	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '"
+	peer_iperf_server 20
 	json=$(timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 3 -J "$@")
 	wait
 	jq -r '.end.sum_received.bytes' <<< "$json"

@@ -10,8 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 
 test_unplug_under_traffic() {
-	peer timeout -s KILL 40 iperf3 -s -1 > /dev/null 2>&1 &
-	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '"
+	peer_iperf_server 40
 	timeout -s KILL 40 iperf3 -c "$REMOTE_V4" -t 30 > /dev/null 2>&1 &
 	sleep 2
 	"$PY" "$REPO/scripts/qmp" device_del nicA > /dev/null ||

@@ -167,6 +167,24 @@
 #define  KEEL_RAR_ENTRIES		24
 
 #define KEEL_VFTA(n)			(0x05600 + 4 * (n))
+#define KEEL_VFTA_ENTRIES		128
+
+#define KEEL_MRQC			0x05818
+#define  KEEL_MRQC_MRQE			GENMASK(2, 0)
+#define  KEEL_MRQC_MRQE_RSS		2
+#define  KEEL_MRQC_TCP4			BIT(16)
+#define  KEEL_MRQC_IPV4			BIT(17)
+#define  KEEL_MRQC_TCP6EX		BIT(18)
+#define  KEEL_MRQC_IPV6EX		BIT(19)
+#define  KEEL_MRQC_IPV6			BIT(20)
+#define  KEEL_MRQC_TCP6			BIT(21)
+#define  KEEL_MRQC_UDP4			BIT(22)
+#define  KEEL_MRQC_UDP6			BIT(23)
+#define  KEEL_MRQC_UDP6EX		BIT(24)
+#define KEEL_RETA(n)			(0x05C00 + 4 * (n))
+#define KEEL_RETA_ENTRIES		128
+#define KEEL_RSSRK(n)			(0x05C80 + 4 * (n))
+#define KEEL_RSS_KEY_SIZE		40
 
 #define KEEL_SWSM			0x05B50
 #define  KEEL_SWSM_SMBI			BIT(0)
@@ -216,6 +234,16 @@
 
 /* Advanced receive descriptor, write-back format */
 #define KEEL_RXD_RSSTYPE		GENMASK_ULL(3, 0)
+#define  KEEL_RSSTYPE_NONE		0
+#define  KEEL_RSSTYPE_TCP4		1
+#define  KEEL_RSSTYPE_IPV4		2
+#define  KEEL_RSSTYPE_TCP6		3
+#define  KEEL_RSSTYPE_IPV6EX		4
+#define  KEEL_RSSTYPE_IPV6		5
+#define  KEEL_RSSTYPE_TCP6EX		6
+#define  KEEL_RSSTYPE_UDP4		7
+#define  KEEL_RSSTYPE_UDP6		8
+#define  KEEL_RSSTYPE_UDP6EX		9
 #define KEEL_RXD_RSSHASH		GENMASK_ULL(63, 32)
 #define KEEL_RXD_STAT_DD		BIT_ULL(0)
 #define KEEL_RXD_STAT_EOP		BIT_ULL(1)

@@ -19,14 +19,14 @@
 
 #define KEEL_DRV_NAME		"keel"
 
-#define KEEL_MAX_QUEUES		8
 #define KEEL_NUM_OTHER_VECTORS	1
 #define KEEL_OTHER_VECTOR	0
 
 /* Queue vector moderation until configured: at most one interrupt every
  * 50 us (EITR counts microseconds), 20,000 a second.
  */
-#define KEEL_DEFAULT_ITR	FIELD_PREP(KEEL_EITR_INTERVAL, 50)
+#define KEEL_DEFAULT_USECS	50
+#define KEEL_MAX_USECS		FIELD_MAX(KEEL_EITR_INTERVAL)
 
 #define KEEL_MIN_MTU		ETH_MIN_MTU
 #define KEEL_MAX_MTU		9216
@@ -40,11 +40,18 @@
  * @hw_addr: BAR0 mapping; NULL once the device stopped answering
  * @nv: NAPI vectors, one per queue pair; allocated while the device is up
  * @num_queues: queue pairs in use
+ * @max_queues: queue pairs the MSI-X vectors allow
  * @tx_ring_count: descriptors per TX ring
  * @rx_ring_count: descriptors per RX ring
  * @eims_other: EIMS bit of the vector for link and other causes
  * @eims_queues: EIMS bits of the queue vectors
- * @itr: EITR register value programmed into every queue vector
+ * @rx_usecs: interrupt interval asked for RX, in microseconds
+ * @tx_usecs: interrupt interval asked for TX; a vector serving a queue
+ *	pair uses the smaller of the two
+ * @rss_key: RSS hash key
+ * @rss_indir: RSS indirection table, queue per entry
+ * @rss_hash: MRQC hash-field enables (KEEL_MRQC_TCP4...)
+ * @active_vlans: VLAN IDs the stack registered, for the VLAN filter
  * @up: the datapath runs (vectors allocated, interrupts requested)
  * @down: the datapath is being stopped: nothing may unmask interrupts
  * @lan_id: port of a dual-port device, for the PHY semaphore
@@ -56,6 +63,7 @@
  * @msg_enable: netif_msg_* bitmap
  * @mta: shadow of the multicast table, built under netif_addr_lock
  * @misc_name: name of the link and other causes interrupt
+ * @dbg_dir: debugfs directory of the device
  */
 struct keel_dev {
 	struct net_device *netdev;
@@ -64,12 +72,19 @@ struct keel_dev {
 
 	struct keel_napi_vector *nv[KEEL_MAX_QUEUES];
 	unsigned int num_queues;
+	unsigned int max_queues;
 	u32 tx_ring_count;
 	u32 rx_ring_count;
 
 	u32 eims_other;
 	u32 eims_queues;
-	u32 itr;
+	u32 rx_usecs;
+	u32 tx_usecs;
+
+	u8 rss_key[KEEL_RSS_KEY_SIZE];
+	u8 rss_indir[KEEL_RETA_ENTRIES];
+	u32 rss_hash;
+	unsigned long active_vlans[BITS_TO_LONGS(VLAN_N_VID)];
 	bool up;
 	bool down;
 	u8 lan_id;
@@ -83,6 +98,7 @@ struct keel_dev {
 	u32 msg_enable;
 	u32 mta[KEEL_MTA_ENTRIES];
 	char misc_name[IFNAMSIZ + 8];
+	struct dentry *dbg_dir;
 };
 
 u32 keel_rd32(struct keel_dev *kd, u32 reg);
@@ -125,6 +141,7 @@ void keel_hw_set_max_frame(struct keel_dev *kd, unsigned int mtu);
 void keel_hw_driver_loaded(struct keel_dev *kd, bool loaded);
 
 /* keel_irq.c */
+void keel_irq_set_itr(struct keel_dev *kd);
 int keel_irq_alloc_vectors(struct keel_dev *kd);
 int keel_irq_request(struct keel_dev *kd);
 void keel_irq_free(struct keel_dev *kd);
@@ -138,6 +155,17 @@ struct net_device *keel_netdev_alloc(struct pci_dev *pdev);
 void keel_up(struct keel_dev *kd);
 void keel_down(struct keel_dev *kd);
 void keel_set_rx_mode(struct net_device *netdev);
+int keel_reconfigure(struct keel_dev *kd, unsigned int num_queues,
+		     u32 tx_count, u32 rx_count,
+		     struct netlink_ext_ack *extack);
+void keel_rss_default_indir(struct keel_dev *kd);
+void keel_rss_configure(struct keel_dev *kd);
+
+/* keel_debugfs.c */
+void keel_debugfs_add(struct keel_dev *kd);
+void keel_debugfs_remove(struct keel_dev *kd);
+void keel_debugfs_init(void);
+void keel_debugfs_exit(void);
 
 /* keel_ethtool.c */
 void keel_set_ethtool_ops(struct net_device *netdev);

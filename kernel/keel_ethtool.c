@@ -76,6 +76,32 @@ static void keel_get_ringparam(struct net_device *netdev,
 	ring->tx_pending = kd->tx_ring_count;
 }
 
+static int keel_set_ringparam(struct net_device *netdev,
+			      struct ethtool_ringparam *ring,
+			      struct kernel_ethtool_ringparam *kring,
+			      struct netlink_ext_ack *extack)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	u32 tx, rx;
+
+	if (ring->tx_pending < KEEL_MIN_DESC ||
+	    ring->rx_pending < KEEL_MIN_DESC) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "rings hold at least %u descriptors",
+				       KEEL_MIN_DESC);
+		return -EINVAL;
+	}
+	/* The core has checked the maximum; ring memory comes in
+	 * 128-byte steps
+	 */
+	tx = ALIGN(ring->tx_pending, KEEL_DESC_ALIGN);
+	rx = ALIGN(ring->rx_pending, KEEL_DESC_ALIGN);
+	if (tx == kd->tx_ring_count && rx == kd->rx_ring_count)
+		return 0;
+
+	return keel_reconfigure(kd, kd->num_queues, tx, rx, extack);
+}
+
 static void keel_get_channels(struct net_device *netdev,
 			      struct ethtool_channels *ch)
 {
@@ -83,18 +109,221 @@ static void keel_get_channels(struct net_device *netdev,
 
 	ch->max_other = KEEL_NUM_OTHER_VECTORS;
 	ch->other_count = KEEL_NUM_OTHER_VECTORS;
-	ch->max_combined = kd->num_queues;
+	ch->max_combined = kd->max_queues;
 	ch->combined_count = kd->num_queues;
 }
 
+static int keel_set_channels(struct net_device *netdev,
+			     struct ethtool_channels *ch)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+
+	/* The core has checked the maximums and that the indirection
+	 * table a user set points at no queue that goes away
+	 */
+	if (!ch->combined_count || ch->rx_count || ch->tx_count ||
+	    ch->other_count != KEEL_NUM_OTHER_VECTORS)
+		return -EINVAL;
+	if (ch->combined_count == kd->num_queues)
+		return 0;
+
+	return keel_reconfigure(kd, ch->combined_count, kd->tx_ring_count,
+				kd->rx_ring_count, NULL);
+}
+
+static int keel_get_coalesce(struct net_device *netdev,
+			     struct ethtool_coalesce *ec,
+			     struct kernel_ethtool_coalesce *kec,
+			     struct netlink_ext_ack *extack)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+
+	ec->rx_coalesce_usecs = kd->rx_usecs;
+	ec->tx_coalesce_usecs = kd->tx_usecs;
+	return 0;
+}
+
+static int keel_set_coalesce(struct net_device *netdev,
+			     struct ethtool_coalesce *ec,
+			     struct kernel_ethtool_coalesce *kec,
+			     struct netlink_ext_ack *extack)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+
+	if (ec->rx_coalesce_usecs > KEEL_MAX_USECS ||
+	    ec->tx_coalesce_usecs > KEEL_MAX_USECS) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "the interrupt interval is at most %lu us",
+				       KEEL_MAX_USECS);
+		return -EINVAL;
+	}
+	kd->rx_usecs = ec->rx_coalesce_usecs;
+	kd->tx_usecs = ec->tx_coalesce_usecs;
+	if (kd->up)
+		keel_irq_set_itr(kd);
+	return 0;
+}
+
+/* RSS hash fields per flow type. IPv4 and IPv6 addresses are always
+ * hashed; TCP and UDP ports can be added or left out.
+ */
+#define KEEL_RXH_L3	(RXH_IP_SRC | RXH_IP_DST)
+#define KEEL_RXH_L4	(KEEL_RXH_L3 | RXH_L4_B_0_1 | RXH_L4_B_2_3)
+
+static u32 keel_flow_l4_bits(u32 flow_type)
+{
+	switch (flow_type) {
+	case TCP_V4_FLOW:
+		return KEEL_MRQC_TCP4;
+	case UDP_V4_FLOW:
+		return KEEL_MRQC_UDP4;
+	case TCP_V6_FLOW:
+		return KEEL_MRQC_TCP6 | KEEL_MRQC_TCP6EX;
+	case UDP_V6_FLOW:
+		return KEEL_MRQC_UDP6 | KEEL_MRQC_UDP6EX;
+	default:
+		return 0;
+	}
+}
+
+static bool keel_flow_is_ip(u32 flow_type)
+{
+	switch (flow_type) {
+	case TCP_V4_FLOW:
+	case UDP_V4_FLOW:
+	case SCTP_V4_FLOW:
+	case AH_ESP_V4_FLOW:
+	case AH_V4_FLOW:
+	case ESP_V4_FLOW:
+	case IPV4_FLOW:
+	case TCP_V6_FLOW:
+	case UDP_V6_FLOW:
+	case SCTP_V6_FLOW:
+	case AH_ESP_V6_FLOW:
+	case AH_V6_FLOW:
+	case ESP_V6_FLOW:
+	case IPV6_FLOW:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int keel_get_rxnfc(struct net_device *netdev,
+			  struct ethtool_rxnfc *cmd, u32 *rule_locs)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	u32 l4;
+
+	switch (cmd->cmd) {
+	case ETHTOOL_GRXRINGS:
+		cmd->data = kd->num_queues;
+		return 0;
+	case ETHTOOL_GRXFH:
+		if (!keel_flow_is_ip(cmd->flow_type))
+			return -EINVAL;
+		l4 = keel_flow_l4_bits(cmd->flow_type);
+		cmd->data = l4 && (kd->rss_hash & l4) ? KEEL_RXH_L4 :
+							KEEL_RXH_L3;
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int keel_set_rxnfc(struct net_device *netdev,
+			  struct ethtool_rxnfc *cmd)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	u32 l4;
+
+	if (cmd->cmd != ETHTOOL_SRXFH)
+		return -EOPNOTSUPP;
+	if (!keel_flow_is_ip(cmd->flow_type))
+		return -EINVAL;
+
+	l4 = keel_flow_l4_bits(cmd->flow_type);
+	if (cmd->data == KEEL_RXH_L4 && l4)
+		kd->rss_hash |= l4;
+	else if (cmd->data == KEEL_RXH_L3)
+		kd->rss_hash &= ~l4;
+	else
+		return -EINVAL;
+
+	if (kd->up)
+		keel_rss_configure(kd);
+	return 0;
+}
+
+static u32 keel_get_rxfh_key_size(struct net_device *netdev)
+{
+	return KEEL_RSS_KEY_SIZE;
+}
+
+static u32 keel_get_rxfh_indir_size(struct net_device *netdev)
+{
+	return KEEL_RETA_ENTRIES;
+}
+
+static int keel_get_rxfh(struct net_device *netdev,
+			 struct ethtool_rxfh_param *rxfh)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	unsigned int i;
+
+	rxfh->hfunc = ETH_RSS_HASH_TOP;
+	if (rxfh->indir)
+		for (i = 0; i < KEEL_RETA_ENTRIES; i++)
+			rxfh->indir[i] = kd->rss_indir[i];
+	if (rxfh->key)
+		memcpy(rxfh->key, kd->rss_key, KEEL_RSS_KEY_SIZE);
+	return 0;
+}
+
+static int keel_set_rxfh(struct net_device *netdev,
+			 struct ethtool_rxfh_param *rxfh,
+			 struct netlink_ext_ack *extack)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	unsigned int i;
+
+	if (rxfh->hfunc != ETH_RSS_HASH_NO_CHANGE &&
+	    rxfh->hfunc != ETH_RSS_HASH_TOP) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the device hashes with Toeplitz only");
+		return -EOPNOTSUPP;
+	}
+	/* The core has checked every entry against the queue count */
+	if (rxfh->indir)
+		for (i = 0; i < KEEL_RETA_ENTRIES; i++)
+			kd->rss_indir[i] = rxfh->indir[i];
+	if (rxfh->key)
+		memcpy(kd->rss_key, rxfh->key, KEEL_RSS_KEY_SIZE);
+
+	if (kd->up)
+		keel_rss_configure(kd);
+	return 0;
+}
+
 static const struct ethtool_ops keel_ethtool_ops = {
+	.supported_coalesce_params = ETHTOOL_COALESCE_USECS,
 	.get_drvinfo		= keel_get_drvinfo,
 	.get_msglevel		= keel_get_msglevel,
 	.set_msglevel		= keel_set_msglevel,
 	.get_link		= ethtool_op_get_link,
 	.get_link_ksettings	= keel_get_link_ksettings,
 	.get_ringparam		= keel_get_ringparam,
+	.set_ringparam		= keel_set_ringparam,
 	.get_channels		= keel_get_channels,
+	.set_channels		= keel_set_channels,
+	.get_coalesce		= keel_get_coalesce,
+	.set_coalesce		= keel_set_coalesce,
+	.get_rxnfc		= keel_get_rxnfc,
+	.set_rxnfc		= keel_set_rxnfc,
+	.get_rxfh_key_size	= keel_get_rxfh_key_size,
+	.get_rxfh_indir_size	= keel_get_rxfh_indir_size,
+	.get_rxfh		= keel_get_rxfh,
+	.set_rxfh		= keel_set_rxfh,
 };
 
 /**

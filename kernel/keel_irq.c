@@ -10,8 +10,10 @@
  * keel_irq_alloc_vectors() - allocate MSI-X vectors
  * @kd: the device
  *
- * One vector for link and other causes, then one per queue pair; the
- * queue vectors get managed affinity spread over the CPUs.
+ * One vector for link and other causes, then one per queue pair, as many
+ * as KEEL_MAX_QUEUES; the queue vectors get managed affinity spread over
+ * the CPUs. The vectors decide the largest queue count; the default is
+ * one queue pair per online CPU.
  *
  * Context: process context, probe.
  * Return: 0 or a negative errno; MSI-X is required.
@@ -21,17 +23,22 @@ int keel_irq_alloc_vectors(struct keel_dev *kd)
 	struct irq_affinity affd = {
 		.pre_vectors = KEEL_NUM_OTHER_VECTORS,
 	};
-	unsigned int want = kd->num_queues + KEEL_NUM_OTHER_VECTORS;
+	unsigned int max = KEEL_MAX_QUEUES + KEEL_NUM_OTHER_VECTORS;
+	unsigned int min = 1 + KEEL_NUM_OTHER_VECTORS;
 	int n;
 
-	n = pci_alloc_irq_vectors_affinity(kd->pdev, want, want,
+	n = pci_alloc_irq_vectors_affinity(kd->pdev, min, max,
 					   PCI_IRQ_MSIX | PCI_IRQ_AFFINITY,
 					   &affd);
 	if (n < 0) {
 		dev_err(&kd->pdev->dev,
-			"MSI-X with %u vectors is unavailable: %d\n", want, n);
+			"MSI-X with at least %u vectors is unavailable: %d\n",
+			min, n);
 		return n;
 	}
+	kd->max_queues = n - KEEL_NUM_OTHER_VECTORS;
+	kd->num_queues = min_t(unsigned int, kd->max_queues,
+			       num_online_cpus());
 	return 0;
 }
 
@@ -172,14 +179,34 @@ void keel_irq_configure(struct keel_dev *kd)
 		ivar[i] |= FIELD_PREP(KEEL_IVAR_RX_LO, vec) |
 			   FIELD_PREP(KEEL_IVAR_TX_LO, vec);
 		kd->eims_queues |= nv->eims;
-		keel_wr32(kd, KEEL_EITR(nv->v_idx), kd->itr |
-			  KEEL_EITR_CNT_IGNR);
 	}
+	keel_irq_set_itr(kd);
 	for (i = 0; i < KEEL_MAX_QUEUES; i++)
 		keel_wr32(kd, KEEL_IVAR(i), ivar[i]);
 	keel_wr32(kd, KEEL_IVAR_MISC,
 		  FIELD_PREP(KEEL_IVAR_MISC_OTHER,
 			     KEEL_OTHER_VECTOR | KEEL_IVAR_VALID));
+}
+
+/**
+ * keel_irq_set_itr() - program the interrupt interval of the queue vectors
+ * @kd: the device
+ *
+ * A vector serves one RX and one TX queue, so it fires at the shorter of
+ * the two intervals asked for; 0 means an interrupt for every event.
+ * Takes effect at once on a running device.
+ *
+ * Context: process context, RTNL held.
+ */
+void keel_irq_set_itr(struct keel_dev *kd)
+{
+	u32 usecs = min(kd->rx_usecs, kd->tx_usecs);
+	unsigned int i;
+
+	for (i = 0; i < kd->num_queues; i++)
+		keel_wr32(kd, KEEL_EITR(i + KEEL_NUM_OTHER_VECTORS),
+			  FIELD_PREP(KEEL_EITR_INTERVAL, usecs) |
+			  KEEL_EITR_CNT_IGNR);
 }
 
 /**

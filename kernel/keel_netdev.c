@@ -4,6 +4,8 @@
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <linux/unaligned.h>
+#include <net/netdev_queues.h>
 
 #include "keel.h"
 
@@ -24,11 +26,16 @@ void keel_set_rx_mode(struct net_device *netdev)
 	unsigned int idx = 1;
 	u32 rctl;
 
-	rctl = keel_rd32(kd, KEEL_RCTL) & ~(KEEL_RCTL_UPE | KEEL_RCTL_MPE);
+	rctl = keel_rd32(kd, KEEL_RCTL);
+	rctl &= ~(KEEL_RCTL_UPE | KEEL_RCTL_MPE | KEEL_RCTL_VFE);
 	if (netdev->flags & IFF_PROMISC)
 		rctl |= KEEL_RCTL_UPE | KEEL_RCTL_MPE;
 	else if (netdev->flags & IFF_ALLMULTI)
 		rctl |= KEEL_RCTL_MPE;
+	/* Promiscuous mode sees every VLAN too */
+	if ((netdev->features & NETIF_F_HW_VLAN_CTAG_FILTER) &&
+	    !(netdev->flags & IFF_PROMISC))
+		rctl |= KEEL_RCTL_VFE;
 
 	if (netdev_uc_count(netdev) > KEEL_RAR_ENTRIES - 1) {
 		rctl |= KEEL_RCTL_UPE;
@@ -51,6 +58,65 @@ void keel_set_rx_mode(struct net_device *netdev)
 	keel_wr32(kd, KEEL_RCTL, rctl);
 }
 
+/**
+ * keel_rss_default_indir() - spread the indirection table over the queues
+ * @kd: the device
+ *
+ * Context: process context, RTNL held.
+ */
+void keel_rss_default_indir(struct keel_dev *kd)
+{
+	unsigned int i;
+
+	for (i = 0; i < KEEL_RETA_ENTRIES; i++)
+		kd->rss_indir[i] = ethtool_rxfh_indir_default(i,
+							      kd->num_queues);
+}
+
+/**
+ * keel_rss_configure() - program the RSS key, table and hash fields
+ * @kd: the device
+ *
+ * RSS stays on with a single queue so that the stack still gets the
+ * hash. The device puts the hash into receive descriptors only when
+ * RXCSUM.PCSD is set, which keel_configure() does.
+ *
+ * Context: process context, RTNL held.
+ */
+void keel_rss_configure(struct keel_dev *kd)
+{
+	unsigned int i;
+
+	for (i = 0; i < KEEL_RSS_KEY_SIZE / 4; i++)
+		keel_wr32(kd, KEEL_RSSRK(i),
+			  get_unaligned_le32(&kd->rss_key[i * 4]));
+	/* Entry n is byte n % 4 of RETA(n / 4) */
+	for (i = 0; i < KEEL_RETA_ENTRIES / 4; i++)
+		keel_wr32(kd, KEEL_RETA(i),
+			  get_unaligned_le32(&kd->rss_indir[i * 4]));
+	keel_wr32(kd, KEEL_MRQC, kd->rss_hash |
+		  FIELD_PREP(KEEL_MRQC_MRQE, KEEL_MRQC_MRQE_RSS));
+}
+
+static void keel_vlan_configure(struct keel_dev *kd)
+{
+	u32 vfta[KEEL_VFTA_ENTRIES] = {};
+	unsigned int i;
+	u16 vid;
+
+	/* Priority-tagged frames (VID 0) always pass */
+	vfta[0] = BIT(0);
+	for_each_set_bit(vid, kd->active_vlans, VLAN_N_VID)
+		vfta[vid / 32] |= BIT(vid % 32);
+	for (i = 0; i < KEEL_VFTA_ENTRIES; i++)
+		keel_wr32(kd, KEEL_VFTA(i), vfta[i]);
+
+	if (kd->netdev->features & NETIF_F_HW_VLAN_CTAG_RX)
+		keel_rmw32(kd, KEEL_CTRL, 0, KEEL_CTRL_VME);
+	else
+		keel_rmw32(kd, KEEL_CTRL, KEEL_CTRL_VME, 0);
+}
+
 static void keel_configure(struct keel_dev *kd)
 {
 	unsigned int i;
@@ -62,7 +128,9 @@ static void keel_configure(struct keel_dev *kd)
 	 * the receiver runs.
 	 */
 	keel_wr32(kd, KEEL_RXCSUM, KEEL_RXCSUM_IPOFLD | KEEL_RXCSUM_TUOFLD |
-		  KEEL_RXCSUM_CRCOFL);
+		  KEEL_RXCSUM_CRCOFL | KEEL_RXCSUM_PCSD);
+	keel_rss_configure(kd);
+	keel_vlan_configure(kd);
 	netif_addr_lock_bh(kd->netdev);
 	keel_set_rx_mode(kd->netdev);
 	netif_addr_unlock_bh(kd->netdev);
@@ -78,7 +146,7 @@ static void keel_configure(struct keel_dev *kd)
 	 */
 	rctl = keel_rd32(kd, KEEL_RCTL);
 	rctl &= ~(KEEL_RCTL_EN | KEEL_RCTL_SBP | KEEL_RCTL_LBM |
-		  KEEL_RCTL_MO | KEEL_RCTL_VFE);
+		  KEEL_RCTL_MO);
 	rctl |= KEEL_RCTL_BAM | KEEL_RCTL_LPE | KEEL_RCTL_SECRC;
 	keel_wr32(kd, KEEL_RCTL, rctl);
 
@@ -131,30 +199,39 @@ void keel_down(struct keel_dev *kd)
 	netif_carrier_off(kd->netdev);
 }
 
+static int keel_start(struct keel_dev *kd, struct keel_qcfg *qcfg)
+{
+	int err;
+
+	keel_install_vectors(kd, qcfg);
+	err = keel_irq_request(kd);
+	if (err) {
+		keel_free_vectors(kd);
+		return err;
+	}
+	keel_up(kd);
+	kd->up = true;
+	return 0;
+}
+
 static int keel_open(struct net_device *netdev)
 {
 	struct keel_dev *kd = netdev_priv(netdev);
+	struct keel_qcfg qcfg = {
+		.num_queues = kd->num_queues,
+		.tx_count = kd->tx_ring_count,
+		.rx_count = kd->rx_ring_count,
+	};
 	int err;
 
 	if (!keel_present(kd))
 		return -EIO;
 
 	netif_carrier_off(netdev);
-	err = keel_alloc_vectors(kd);
+	err = keel_alloc_vectors(kd, &qcfg);
 	if (err)
 		return err;
-
-	err = keel_irq_request(kd);
-	if (err)
-		goto err_free_vectors;
-
-	keel_up(kd);
-	kd->up = true;
-	return 0;
-
-err_free_vectors:
-	keel_free_vectors(kd);
-	return err;
+	return keel_start(kd, &qcfg);
 }
 
 static int keel_stop(struct net_device *netdev)
@@ -172,6 +249,91 @@ static int keel_stop(struct net_device *netdev)
 	return 0;
 }
 
+static int keel_set_real_num_queues(struct keel_dev *kd, unsigned int n)
+{
+	int err;
+
+	err = netif_set_real_num_tx_queues(kd->netdev, n);
+	if (!err)
+		err = netif_set_real_num_rx_queues(kd->netdev, n);
+	return err;
+}
+
+/**
+ * keel_reconfigure() - change queue count or ring sizes
+ * @kd: the device
+ * @num_queues: queue pairs
+ * @tx_count: descriptors per TX ring
+ * @rx_count: descriptors per RX ring
+ * @extack: netlink extended ACK for the reason of a failure
+ *
+ * On a running device the new rings are allocated before the old ones
+ * are released: when memory is short the old configuration keeps
+ * running untouched. Filters, RSS settings, VLANs, features, MTU and
+ * the link survive; the counters of the old rings are kept in the
+ * device totals.
+ *
+ * Context: process context, RTNL held.
+ * Return: 0 or a negative errno.
+ */
+int keel_reconfigure(struct keel_dev *kd, unsigned int num_queues,
+		     u32 tx_count, u32 rx_count,
+		     struct netlink_ext_ack *extack)
+{
+	struct net_device *netdev = kd->netdev;
+	bool respread = !netif_is_rxfh_configured(netdev);
+	struct keel_qcfg *qcfg;
+	int err;
+
+	if (!kd->up) {
+		err = keel_set_real_num_queues(kd, num_queues);
+		if (err)
+			return err;
+		kd->num_queues = num_queues;
+		kd->tx_ring_count = tx_count;
+		kd->rx_ring_count = rx_count;
+		if (respread)
+			keel_rss_default_indir(kd);
+		return 0;
+	}
+
+	qcfg = kzalloc(sizeof(*qcfg), GFP_KERNEL);
+	if (!qcfg)
+		return -ENOMEM;
+	qcfg->num_queues = num_queues;
+	qcfg->tx_count = tx_count;
+	qcfg->rx_count = rx_count;
+	err = keel_alloc_vectors(kd, qcfg);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "no memory for the new rings; the old ones keep running");
+		goto out_free;
+	}
+
+	keel_down(kd);
+	keel_irq_free(kd);
+	keel_free_vectors(kd);
+	kd->up = false;
+
+	err = keel_set_real_num_queues(kd, num_queues);
+	if (err) {
+		keel_discard_vectors(qcfg);
+		NL_SET_ERR_MSG_MOD(extack, "the stack refused the queue count");
+		goto out_free;
+	}
+	if (respread) {
+		kd->num_queues = num_queues;
+		keel_rss_default_indir(kd);
+	}
+	err = keel_start(kd, qcfg);
+	if (err)
+		NL_SET_ERR_MSG_MOD(extack,
+				   "interrupts unavailable; the device stays down");
+out_free:
+	kfree(qcfg);
+	return err;
+}
+
 static void keel_reset_task(struct work_struct *work)
 {
 	struct keel_dev *kd = container_of(work, struct keel_dev, reset_task);
@@ -184,6 +346,7 @@ static void keel_reset_task(struct work_struct *work)
 
 	netdev_warn(netdev, "resetting the device\n");
 	keel_stop(netdev);
+	/* Before the reset clears the hardware counters */
 	err = keel_hw_reset(kd);
 	if (!err) {
 		keel_hw_driver_loaded(kd, true);
@@ -260,6 +423,131 @@ static void keel_get_stats64(struct net_device *netdev,
 	stats->rx_dropped = rx.rx.dropped;
 }
 
+static int keel_set_features(struct net_device *netdev,
+			     netdev_features_t features)
+{
+	netdev_features_t changed = netdev->features ^ features;
+	struct keel_dev *kd = netdev_priv(netdev);
+
+	/* RXCSUM and RXHASH only gate what the RX path reads from the
+	 * descriptors; the VLAN settings live in the device.
+	 */
+	netdev->features = features;
+	if (!kd->up)
+		return 1;
+	if (changed & NETIF_F_HW_VLAN_CTAG_RX)
+		keel_vlan_configure(kd);
+	if (changed & NETIF_F_HW_VLAN_CTAG_FILTER) {
+		netif_addr_lock_bh(netdev);
+		keel_set_rx_mode(netdev);
+		netif_addr_unlock_bh(netdev);
+	}
+	return 1;
+}
+
+static void keel_vfta_update(struct keel_dev *kd, u16 vid, bool set)
+{
+	u32 bit = BIT(vid % 32);
+
+	if (!vid)
+		return;
+	keel_rmw32(kd, KEEL_VFTA(vid / 32), set ? 0 : bit, set ? bit : 0);
+}
+
+static int keel_vlan_rx_add_vid(struct net_device *netdev, __be16 proto,
+				u16 vid)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+
+	set_bit(vid, kd->active_vlans);
+	keel_vfta_update(kd, vid, true);
+	return 0;
+}
+
+static int keel_vlan_rx_kill_vid(struct net_device *netdev, __be16 proto,
+				 u16 vid)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+
+	clear_bit(vid, kd->active_vlans);
+	keel_vfta_update(kd, vid, false);
+	return 0;
+}
+
+static void keel_queue_stats_rx(struct net_device *netdev, int idx,
+				struct netdev_queue_stats_rx *rx)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	struct keel_ring_stats s = {};
+
+	spin_lock_bh(&kd->stats_lock);
+	if (idx < kd->num_queues && kd->nv[idx])
+		keel_ring_stats_add(&s, &kd->nv[idx]->rx);
+	spin_unlock_bh(&kd->stats_lock);
+
+	rx->packets = s.packets;
+	rx->bytes = s.bytes;
+	rx->alloc_fail = s.rx.alloc_fail;
+	rx->csum_unnecessary = s.rx.csum_unnecessary;
+	rx->csum_none = s.rx.csum_none;
+	rx->csum_bad = s.rx.csum_bad;
+}
+
+static void keel_queue_stats_tx(struct net_device *netdev, int idx,
+				struct netdev_queue_stats_tx *tx)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	struct keel_ring_stats s = {};
+
+	spin_lock_bh(&kd->stats_lock);
+	if (idx < kd->num_queues && kd->nv[idx])
+		keel_ring_stats_add(&s, &kd->nv[idx]->tx);
+	spin_unlock_bh(&kd->stats_lock);
+
+	tx->packets = s.packets;
+	tx->bytes = s.bytes;
+	tx->needs_csum = s.tx.needs_csum;
+	tx->hw_gso_packets = s.tx.hw_gso_packets;
+	tx->hw_gso_bytes = s.tx.hw_gso_bytes;
+	tx->stop = s.tx.stop;
+	tx->wake = s.tx.wake;
+}
+
+/* Counters of rings that were freed: down/up, channel and ring changes */
+static void keel_base_stats(struct net_device *netdev,
+			    struct netdev_queue_stats_rx *rx,
+			    struct netdev_queue_stats_tx *tx)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	struct keel_ring_stats r, t;
+
+	spin_lock_bh(&kd->stats_lock);
+	r = kd->rx_base;
+	t = kd->tx_base;
+	spin_unlock_bh(&kd->stats_lock);
+
+	rx->packets = r.packets;
+	rx->bytes = r.bytes;
+	rx->alloc_fail = r.rx.alloc_fail;
+	rx->csum_unnecessary = r.rx.csum_unnecessary;
+	rx->csum_none = r.rx.csum_none;
+	rx->csum_bad = r.rx.csum_bad;
+
+	tx->packets = t.packets;
+	tx->bytes = t.bytes;
+	tx->needs_csum = t.tx.needs_csum;
+	tx->hw_gso_packets = t.tx.hw_gso_packets;
+	tx->hw_gso_bytes = t.tx.hw_gso_bytes;
+	tx->stop = t.tx.stop;
+	tx->wake = t.tx.wake;
+}
+
+static const struct netdev_stat_ops keel_stat_ops = {
+	.get_queue_stats_rx	= keel_queue_stats_rx,
+	.get_queue_stats_tx	= keel_queue_stats_tx,
+	.get_base_stats		= keel_base_stats,
+};
+
 static const struct net_device_ops keel_netdev_ops = {
 	.ndo_open		= keel_open,
 	.ndo_stop		= keel_stop,
@@ -270,6 +558,9 @@ static const struct net_device_ops keel_netdev_ops = {
 	.ndo_change_mtu		= keel_change_mtu,
 	.ndo_get_stats64	= keel_get_stats64,
 	.ndo_tx_timeout		= keel_tx_timeout,
+	.ndo_set_features	= keel_set_features,
+	.ndo_vlan_rx_add_vid	= keel_vlan_rx_add_vid,
+	.ndo_vlan_rx_kill_vid	= keel_vlan_rx_kill_vid,
 };
 
 /**
@@ -297,7 +588,11 @@ struct net_device *keel_netdev_alloc(struct pci_dev *pdev)
 	kd->num_queues = 1;
 	kd->tx_ring_count = KEEL_DEFAULT_TXD;
 	kd->rx_ring_count = KEEL_DEFAULT_RXD;
-	kd->itr = KEEL_DEFAULT_ITR;
+	kd->rx_usecs = KEEL_DEFAULT_USECS;
+	kd->tx_usecs = KEEL_DEFAULT_USECS;
+	netdev_rss_key_fill(kd->rss_key, sizeof(kd->rss_key));
+	kd->rss_hash = KEEL_MRQC_IPV4 | KEEL_MRQC_TCP4 | KEEL_MRQC_IPV6 |
+		       KEEL_MRQC_IPV6EX | KEEL_MRQC_TCP6 | KEEL_MRQC_TCP6EX;
 	kd->msg_enable = netif_msg_init(-1, NETIF_MSG_DRV | NETIF_MSG_PROBE |
 					NETIF_MSG_LINK);
 	spin_lock_init(&kd->stats_lock);
@@ -311,10 +606,14 @@ struct net_device *keel_netdev_alloc(struct pci_dev *pdev)
 	netdev->priv_flags |= IFF_UNICAST_FLT | IFF_LIVE_ADDR_CHANGE;
 
 	features = NETIF_F_SG | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM |
-		   NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_RXCSUM;
+		   NETIF_F_SCTP_CRC | NETIF_F_TSO | NETIF_F_TSO6 |
+		   NETIF_F_RXCSUM | NETIF_F_RXHASH;
+	netdev->vlan_features = features & ~(NETIF_F_RXCSUM | NETIF_F_RXHASH);
+	features |= NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_CTAG_RX |
+		    NETIF_F_HW_VLAN_CTAG_FILTER;
 	netdev->hw_features = features;
 	netdev->features = features | NETIF_F_HIGHDMA;
-	netdev->vlan_features = features & ~NETIF_F_RXCSUM;
+	netdev->stat_ops = &keel_stat_ops;
 
 	return netdev;
 }

@@ -92,6 +92,7 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	err = keel_irq_alloc_vectors(kd);
 	if (err)
 		goto err_driver_unloaded;
+	keel_rss_default_indir(kd);
 
 	err = keel_set_mac(kd);
 	if (err) {
@@ -116,6 +117,7 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		goto err_free_irq_vectors;
 	}
 
+	keel_debugfs_add(kd);
 	netif_info(kd, probe, netdev, "82576 at %s, MAC %pM\n",
 		   pci_name(pdev), netdev->dev_addr);
 	return 0;
@@ -131,6 +133,7 @@ static void keel_remove(struct pci_dev *pdev)
 {
 	struct keel_dev *kd = pci_get_drvdata(pdev);
 
+	keel_debugfs_remove(kd);
 	unregister_netdev(kd->netdev);
 	cancel_work_sync(&kd->reset_task);
 
@@ -166,7 +169,24 @@ static struct pci_driver keel_driver = {
 	.remove		= keel_remove,
 	.shutdown	= keel_shutdown,
 };
-module_pci_driver(keel_driver);
+static int __init keel_init(void)
+{
+	int err;
+
+	keel_debugfs_init();
+	err = pci_register_driver(&keel_driver);
+	if (err)
+		keel_debugfs_exit();
+	return err;
+}
+module_init(keel_init);
+
+static void __exit keel_exit(void)
+{
+	pci_unregister_driver(&keel_driver);
+	keel_debugfs_exit();
+}
+module_exit(keel_exit);
 
 MODULE_DESCRIPTION("Keel: Intel 82576 Gigabit Ethernet driver");
 MODULE_LICENSE("GPL");

@@ -18,9 +18,22 @@
 /* RX descriptors handed back to the device in one tail write at least */
 #define KEEL_RX_REFILL_BATCH	16
 
+/* Rings hold any multiple of eight descriptors, not only powers of two */
 static u32 keel_desc_unused(const struct keel_ring *ring)
 {
-	return (ring->head - ring->tail_idx - 1) & ring->mask;
+	u32 wrap = ring->head > ring->tail_idx ? 0 : ring->count;
+
+	return wrap + ring->head - ring->tail_idx - 1;
+}
+
+static u32 keel_ring_next(const struct keel_ring *ring, u32 i)
+{
+	return ++i == ring->count ? 0 : i;
+}
+
+static u32 keel_ring_prev(const struct keel_ring *ring, u32 i)
+{
+	return (i ? i : ring->count) - 1;
 }
 
 static void __keel_ring_stats_add(struct keel_ring_stats *sum,
@@ -43,6 +56,7 @@ static void __keel_ring_stats_add(struct keel_ring_stats *sum,
 	sum->tx.stop += s.tx.stop;
 	sum->tx.wake += s.tx.wake;
 	sum->tx.dropped += s.tx.dropped;
+	sum->tx.linearized += s.tx.linearized;
 	sum->rx.alloc_fail += s.rx.alloc_fail;
 	sum->rx.csum_unnecessary += s.rx.csum_unnecessary;
 	sum->rx.csum_none += s.rx.csum_none;
@@ -71,6 +85,17 @@ static unsigned int keel_tx_desc_count(unsigned int len)
 	return DIV_ROUND_UP(len, KEEL_TXD_MAX_DATA);
 }
 
+/* Descriptors for @skb: one context descriptor, then the data */
+static unsigned int keel_tx_skb_desc_count(const struct sk_buff *skb)
+{
+	unsigned int f, count = 1 + keel_tx_desc_count(skb_headlen(skb));
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	for (f = 0; f < shinfo->nr_frags; f++)
+		count += keel_tx_desc_count(skb_frag_size(&shinfo->frags[f]));
+	return count;
+}
+
 static void keel_tx_unmap(struct keel_ring *ring, struct keel_tx_buf *buf)
 {
 	if (!dma_unmap_len(buf, len))
@@ -93,7 +118,7 @@ static void keel_tx_ctx(struct keel_ring *ring, u64 qw0, u64 qw1)
 	desc->qw1 = cpu_to_le64(qw1 | FIELD_PREP(KEEL_TXD_DTYP,
 						 KEEL_TXD_DTYP_CTXT) |
 				KEEL_TXD_DEXT);
-	ring->tail_idx = (ring->tail_idx + 1) & ring->mask;
+	ring->tail_idx = keel_ring_next(ring, ring->tail_idx);
 }
 
 /* Checksum offload: the device sums from IPLEN + MACLEN to the end and
@@ -101,7 +126,7 @@ static void keel_tx_ctx(struct keel_ring *ring, u64 qw0, u64 qw1)
  * already put the pseudo-header sum there.
  */
 static int keel_tx_csum(struct keel_ring *ring, struct sk_buff *skb,
-			u64 *olinfo)
+			u64 vlan, u64 *olinfo)
 {
 	unsigned int maclen = skb_network_offset(skb);
 	unsigned int iplen = skb_checksum_start_offset(skb) - maclen;
@@ -130,7 +155,7 @@ static int keel_tx_csum(struct keel_ring *ring, struct sk_buff *skb,
 		return skb_checksum_help(skb);
 
 	keel_tx_ctx(ring, FIELD_PREP(KEEL_TXC_IPLEN, iplen) |
-		    FIELD_PREP(KEEL_TXC_MACLEN, maclen),
+		    FIELD_PREP(KEEL_TXC_MACLEN, maclen) | vlan,
 		    FIELD_PREP(KEEL_TXC_TUCMD_L4T, l4t) |
 		    (ipv4 ? KEEL_TXC_TUCMD_IPV4 : 0));
 	*olinfo |= KEEL_TXD_TXSM;
@@ -144,7 +169,7 @@ static int keel_tx_csum(struct keel_ring *ring, struct sk_buff *skb,
  * out and the IPv4 length and checksum zeroed.
  */
 static int keel_tso(struct keel_ring *ring, struct keel_tx_buf *first,
-		    struct sk_buff *skb, u64 *cmd, u64 *olinfo)
+		    struct sk_buff *skb, u64 vlan, u64 *cmd, u64 *olinfo)
 {
 	unsigned int maclen = skb_network_offset(skb);
 	unsigned int l4_offset, hdr_len, paylen;
@@ -180,7 +205,7 @@ static int keel_tso(struct keel_ring *ring, struct keel_tx_buf *first,
 	first->bytecount = skb->len + (first->gso_segs - 1) * hdr_len;
 
 	keel_tx_ctx(ring, FIELD_PREP(KEEL_TXC_IPLEN, l4_offset - maclen) |
-		    FIELD_PREP(KEEL_TXC_MACLEN, maclen),
+		    FIELD_PREP(KEEL_TXC_MACLEN, maclen) | vlan,
 		    FIELD_PREP(KEEL_TXC_TUCMD_L4T, KEEL_TXC_L4T_TCP) |
 		    (ipv4 ? KEEL_TXC_TUCMD_IPV4 : 0) |
 		    FIELD_PREP(KEEL_TXC_L4LEN, tcp_hdrlen(skb)) |
@@ -240,7 +265,7 @@ static int keel_tx_map(struct keel_ring *ring, struct keel_tx_buf *first,
 			dma += chunk;
 			size -= chunk;
 			last = i;
-			i = (i + 1) & ring->mask;
+			i = keel_ring_next(ring, i);
 		}
 	}
 
@@ -261,7 +286,7 @@ err_unmap:
 		keel_tx_unmap(ring, &ring->tx_buf[i]);
 		if (i == ring->tail_idx)
 			break;
-		i = (i - 1) & ring->mask;
+		i = keel_ring_prev(ring, i);
 	}
 	return -ENOMEM;
 }
@@ -282,9 +307,9 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 	u64 cmd = FIELD_PREP(KEEL_TXD_DTYP, KEEL_TXD_DTYP_DATA) |
 		  KEEL_TXD_DEXT | KEEL_TXD_IFCS;
 	struct keel_ring *ring = &nv->tx;
-	unsigned int count, f, start;
+	unsigned int count, start;
 	struct keel_tx_buf *first;
-	u64 olinfo = 0;
+	u64 olinfo = 0, vlan = 0;
 	int err;
 
 	if (skb_put_padto(skb, KEEL_TX_MIN_LEN)) {
@@ -294,11 +319,18 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 		return NETDEV_TX_OK;
 	}
 
-	count = 1 + keel_tx_desc_count(skb_headlen(skb));
-	for (f = 0; f < skb_shinfo(skb)->nr_frags; f++) {
-		const skb_frag_t *frag = &skb_shinfo(skb)->frags[f];
-
-		count += keel_tx_desc_count(skb_frag_size(frag));
+	count = keel_tx_skb_desc_count(skb);
+	if (unlikely(count > KEEL_TX_DESC_NEEDED)) {
+		u64_stats_update_begin(&ring->xsyncp);
+		if (skb_linearize(skb)) {
+			ring->xstats.tx.dropped++;
+			u64_stats_update_end(&ring->xsyncp);
+			dev_kfree_skb_any(skb);
+			return NETDEV_TX_OK;
+		}
+		ring->xstats.tx.linearized++;
+		u64_stats_update_end(&ring->xsyncp);
+		count = keel_tx_skb_desc_count(skb);
 	}
 
 	if (unlikely(keel_desc_unused(ring) < count)) {
@@ -313,15 +345,25 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 	first->bytecount = max_t(unsigned int, skb->len, ETH_ZLEN);
 	first->gso_segs = 1;
 
+	/* The tag to insert travels in the context descriptor */
+	if (skb_vlan_tag_present(skb)) {
+		vlan = FIELD_PREP(KEEL_TXC_VLAN, skb_vlan_tag_get(skb));
+		cmd |= KEEL_TXD_VLE;
+	}
+
 	u64_stats_update_begin(&ring->xsyncp);
 	if (skb->ip_summed == CHECKSUM_PARTIAL) {
 		if (skb_is_gso(skb))
-			err = keel_tso(ring, first, skb, &cmd, &olinfo);
+			err = keel_tso(ring, first, skb, vlan, &cmd, &olinfo);
 		else
-			err = keel_tx_csum(ring, skb, &olinfo);
+			err = keel_tx_csum(ring, skb, vlan, &olinfo);
 		if (err)
 			goto err_drop;
 	}
+	if ((cmd & KEEL_TXD_VLE) && ring->tail_idx == start)
+		keel_tx_ctx(ring, FIELD_PREP(KEEL_TXC_MACLEN,
+					     skb_network_offset(skb)) | vlan,
+			    0);
 	if (!(cmd & KEEL_TXD_TSE))
 		olinfo |= FIELD_PREP(KEEL_TXD_PAYLEN, skb->len);
 
@@ -332,7 +374,7 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 	skb_tx_timestamp(skb);
 
 	if (netif_txq_maybe_stop(ring->txq, keel_desc_unused(ring),
-				 KEEL_TX_DESC_NEEDED, KEEL_TX_WAKE_THRESH) <= 0)
+				 KEEL_TX_DESC_NEEDED, ring->wake_thresh) <= 0)
 		ring->xstats.tx.stop++;
 	u64_stats_update_end(&ring->xsyncp);
 
@@ -381,9 +423,9 @@ static void keel_clean_tx(struct keel_ring *ring, int napi_budget)
 			keel_tx_unmap(ring, &ring->tx_buf[i]);
 			if (i == eop - 1U)
 				break;
-			i = (i + 1) & ring->mask;
+			i = keel_ring_next(ring, i);
 		}
-		i = (i + 1) & ring->mask;
+		i = keel_ring_next(ring, i);
 	}
 
 	if (!pkts)
@@ -392,7 +434,7 @@ static void keel_clean_tx(struct keel_ring *ring, int napi_budget)
 	ring->head = i;
 	wake = netif_txq_completed_wake(ring->txq, pkts, bytes,
 					keel_desc_unused(ring),
-					KEEL_TX_WAKE_THRESH);
+					ring->wake_thresh);
 
 	u64_stats_update_begin(&ring->syncp);
 	ring->stats.packets += segs;
@@ -429,7 +471,7 @@ static bool keel_rx_refill(struct keel_ring *ring)
 					KEEL_RX_HEADROOM);
 		/* The header address doubles as the DD bit: keep it 0 */
 		desc->qw1 = 0;
-		i = (i + 1) & ring->mask;
+		i = keel_ring_next(ring, i);
 	}
 
 	if (i != ring->tail_idx) {
@@ -461,6 +503,34 @@ static void keel_rx_csum(struct keel_ring *ring, struct sk_buff *skb,
 	ring->stats.rx.csum_unnecessary++;
 }
 
+static void keel_rx_hash(struct keel_ring *ring, struct sk_buff *skb,
+			 u64 qw0)
+{
+	enum pkt_hash_types type;
+
+	if (!(ring->netdev->features & NETIF_F_RXHASH))
+		return;
+
+	switch (FIELD_GET(KEEL_RXD_RSSTYPE, qw0)) {
+	case KEEL_RSSTYPE_TCP4:
+	case KEEL_RSSTYPE_TCP6:
+	case KEEL_RSSTYPE_TCP6EX:
+	case KEEL_RSSTYPE_UDP4:
+	case KEEL_RSSTYPE_UDP6:
+	case KEEL_RSSTYPE_UDP6EX:
+		type = PKT_HASH_TYPE_L4;
+		break;
+	case KEEL_RSSTYPE_IPV4:
+	case KEEL_RSSTYPE_IPV6:
+	case KEEL_RSSTYPE_IPV6EX:
+		type = PKT_HASH_TYPE_L3;
+		break;
+	default:
+		return;
+	}
+	skb_set_hash(skb, FIELD_GET(KEEL_RXD_RSSHASH, qw0), type);
+}
+
 static int keel_clean_rx(struct keel_napi_vector *nv, int budget,
 			 bool *starved)
 {
@@ -485,7 +555,7 @@ static int keel_clean_rx(struct keel_napi_vector *nv, int budget,
 		len = FIELD_GET(KEEL_RXD_PKT_LEN, qw1);
 		page = ring->rx_page[i];
 		ring->rx_page[i] = NULL;
-		i = (i + 1) & ring->mask;
+		i = keel_ring_next(ring, i);
 		ring->head = i;
 
 		/* The pool adds its offset, the headroom, itself */
@@ -535,6 +605,14 @@ next:
 		}
 
 		keel_rx_csum(ring, skb, qw1);
+		keel_rx_hash(ring, skb, le64_to_cpu(desc->qw0));
+		/* VP marks any 802.1Q frame; the tag is out of the data
+		 * only when stripping (CTRL.VME) is on
+		 */
+		if ((qw1 & KEEL_RXD_STAT_VP) &&
+		    (ring->netdev->features & NETIF_F_HW_VLAN_CTAG_RX))
+			__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q),
+					       FIELD_GET(KEEL_RXD_VLAN, qw1));
 		bytes += skb->len;
 		pkts++;
 		skb->protocol = eth_type_trans(skb, ring->netdev);
@@ -596,7 +674,10 @@ static int keel_ring_alloc(struct keel_dev *kd, struct keel_ring *ring,
 	ring->netdev = kd->netdev;
 	ring->q_idx = q_idx;
 	ring->count = count;
-	ring->mask = count - 1;
+	/* A stopped queue must be able to wake even in the smallest ring */
+	BUILD_BUG_ON(KEEL_TX_DESC_NEEDED >= KEEL_MIN_DESC);
+	BUILD_BUG_ON(KEEL_TX_DESC_NEEDED > KEEL_TX_MAX_DATA_DESC);
+	ring->wake_thresh = min_t(u32, KEEL_TX_WAKE_THRESH, count - 1);
 	ring->size = count * sizeof(struct keel_desc);
 	u64_stats_init(&ring->syncp);
 	u64_stats_init(&ring->xsyncp);
@@ -663,12 +744,13 @@ static void keel_rx_ring_clean(struct keel_ring *ring)
 }
 
 static int keel_rx_ring_alloc(struct keel_dev *kd,
-			      struct keel_napi_vector *nv, u16 q_idx)
+			      struct keel_napi_vector *nv, u16 q_idx,
+			      u32 count)
 {
 	struct page_pool_params pp = {
 		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
 		.order = 0,
-		.pool_size = kd->rx_ring_count,
+		.pool_size = count,
 		.nid = dev_to_node(&kd->pdev->dev),
 		.dev = &kd->pdev->dev,
 		.napi = &nv->napi,
@@ -681,8 +763,7 @@ static int keel_rx_ring_alloc(struct keel_dev *kd,
 	struct keel_ring *ring = &nv->rx;
 	int err;
 
-	err = keel_ring_alloc(kd, ring, q_idx, kd->rx_ring_count,
-			      sizeof(*ring->rx_page));
+	err = keel_ring_alloc(kd, ring, q_idx, count, sizeof(*ring->rx_page));
 	if (err)
 		return err;
 
@@ -714,29 +795,17 @@ static void keel_tx_ring_free(struct keel_ring *ring)
 	keel_ring_free(ring);
 }
 
-static void keel_vector_free(struct keel_dev *kd, unsigned int idx)
+static void keel_vector_free(struct keel_napi_vector *nv)
 {
-	struct keel_napi_vector *nv = kd->nv[idx];
-
-	netif_queue_set_napi(kd->netdev, idx, NETDEV_QUEUE_TYPE_RX, NULL);
-	netif_queue_set_napi(kd->netdev, idx, NETDEV_QUEUE_TYPE_TX, NULL);
-
-	/* Fold the counters into the device totals and unpublish the
-	 * vector in one step, so a reader sees each packet exactly once.
-	 */
-	spin_lock_bh(&kd->stats_lock);
-	keel_ring_stats_add(&kd->tx_base, &nv->tx);
-	keel_ring_stats_add(&kd->rx_base, &nv->rx);
-	kd->nv[idx] = NULL;
-	spin_unlock_bh(&kd->stats_lock);
-
 	keel_rx_ring_free(&nv->rx);
 	keel_tx_ring_free(&nv->tx);
 	netif_napi_del(&nv->napi);
 	kfree(nv);
 }
 
-static int keel_vector_alloc(struct keel_dev *kd, unsigned int idx)
+static struct keel_napi_vector *
+keel_vector_alloc(struct keel_dev *kd, unsigned int idx,
+		  const struct keel_qcfg *qcfg)
 {
 	struct keel_napi_vector *nv;
 	int err;
@@ -744,7 +813,7 @@ static int keel_vector_alloc(struct keel_dev *kd, unsigned int idx)
 	nv = kzalloc_node(sizeof(*nv), GFP_KERNEL,
 			  dev_to_node(&kd->pdev->dev));
 	if (!nv)
-		return -ENOMEM;
+		return NULL;
 
 	nv->kd = kd;
 	nv->v_idx = idx + KEEL_NUM_OTHER_VECTORS;
@@ -752,72 +821,134 @@ static int keel_vector_alloc(struct keel_dev *kd, unsigned int idx)
 	netif_napi_add(kd->netdev, &nv->napi, keel_poll);
 	netif_napi_set_irq(&nv->napi, pci_irq_vector(kd->pdev, nv->v_idx));
 
-	err = keel_ring_alloc(kd, &nv->tx, idx, kd->tx_ring_count,
+	err = keel_ring_alloc(kd, &nv->tx, idx, qcfg->tx_count,
 			      sizeof(*nv->tx.tx_buf));
 	if (err)
 		goto err_napi_del;
 	nv->tx.tail = kd->hw_addr + KEEL_TDT(idx);
 	nv->tx.txq = netdev_get_tx_queue(kd->netdev, idx);
 
-	err = keel_rx_ring_alloc(kd, nv, idx);
+	err = keel_rx_ring_alloc(kd, nv, idx, qcfg->rx_count);
 	if (err)
 		goto err_free_tx;
 	nv->rx.tail = kd->hw_addr + KEEL_RDT(idx);
-
-	netif_queue_set_napi(kd->netdev, idx, NETDEV_QUEUE_TYPE_TX, &nv->napi);
-	netif_queue_set_napi(kd->netdev, idx, NETDEV_QUEUE_TYPE_RX, &nv->napi);
-
-	spin_lock_bh(&kd->stats_lock);
-	kd->nv[idx] = nv;
-	spin_unlock_bh(&kd->stats_lock);
-	return 0;
+	return nv;
 
 err_free_tx:
 	keel_ring_free(&nv->tx);
 err_napi_del:
 	netif_napi_del(&nv->napi);
 	kfree(nv);
-	return err;
+	return NULL;
 }
 
 /**
  * keel_alloc_vectors() - allocate NAPI vectors, rings and page pools
  * @kd: the device
+ * @qcfg: queue count and ring sizes; receives the vectors
+ *
+ * The vectors are not yet used by the device or seen by the stack, so
+ * a running configuration is untouched until keel_install_vectors().
  *
  * Context: process context, RTNL held.
  * Return: 0 or -ENOMEM with nothing left allocated.
  */
-int keel_alloc_vectors(struct keel_dev *kd)
+int keel_alloc_vectors(struct keel_dev *kd, struct keel_qcfg *qcfg)
 {
 	unsigned int i;
-	int err;
 
-	for (i = 0; i < kd->num_queues; i++) {
-		err = keel_vector_alloc(kd, i);
-		if (err)
+	for (i = 0; i < qcfg->num_queues; i++) {
+		qcfg->nv[i] = keel_vector_alloc(kd, i, qcfg);
+		if (!qcfg->nv[i])
 			goto err_free_vectors;
 	}
 	return 0;
 
 err_free_vectors:
-	while (i--)
-		keel_vector_free(kd, i);
-	return err;
+	keel_discard_vectors(qcfg);
+	return -ENOMEM;
 }
 
 /**
- * keel_free_vectors() - free everything keel_alloc_vectors() allocated
+ * keel_discard_vectors() - free vectors that were never installed
+ * @qcfg: what keel_alloc_vectors() filled
+ *
+ * Context: process context, RTNL held.
+ */
+void keel_discard_vectors(struct keel_qcfg *qcfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < qcfg->num_queues; i++) {
+		if (qcfg->nv[i])
+			keel_vector_free(qcfg->nv[i]);
+		qcfg->nv[i] = NULL;
+	}
+}
+
+/**
+ * keel_install_vectors() - make allocated vectors the device's own
+ * @kd: the device, with no vectors installed
+ * @qcfg: what keel_alloc_vectors() filled; emptied
+ *
+ * Context: process context, RTNL held.
+ */
+void keel_install_vectors(struct keel_dev *kd, struct keel_qcfg *qcfg)
+{
+	struct net_device *netdev = kd->netdev;
+	unsigned int i;
+
+	spin_lock_bh(&kd->stats_lock);
+	for (i = 0; i < qcfg->num_queues; i++) {
+		kd->nv[i] = qcfg->nv[i];
+		qcfg->nv[i] = NULL;
+	}
+	kd->num_queues = qcfg->num_queues;
+	kd->tx_ring_count = qcfg->tx_count;
+	kd->rx_ring_count = qcfg->rx_count;
+	spin_unlock_bh(&kd->stats_lock);
+
+	for (i = 0; i < kd->num_queues; i++) {
+		struct napi_struct *napi = &kd->nv[i]->napi;
+
+		netif_queue_set_napi(netdev, i, NETDEV_QUEUE_TYPE_TX, napi);
+		netif_queue_set_napi(netdev, i, NETDEV_QUEUE_TYPE_RX, napi);
+	}
+}
+
+/**
+ * keel_free_vectors() - free the installed vectors
  * @kd: the device, with queues disabled and NAPI stopped
+ *
+ * The rings' counters are folded into the device's base counters in the
+ * same step that unpublishes them, so a reader sees each packet once.
  *
  * Context: process context, RTNL held.
  */
 void keel_free_vectors(struct keel_dev *kd)
 {
-	unsigned int i;
+	struct keel_napi_vector *nv[KEEL_MAX_QUEUES] = {};
+	unsigned int i, n = kd->num_queues;
 
-	for (i = 0; i < kd->num_queues; i++)
-		if (kd->nv[i])
-			keel_vector_free(kd, i);
+	for (i = 0; i < n; i++) {
+		netif_queue_set_napi(kd->netdev, i, NETDEV_QUEUE_TYPE_RX, NULL);
+		netif_queue_set_napi(kd->netdev, i, NETDEV_QUEUE_TYPE_TX, NULL);
+	}
+
+	spin_lock_bh(&kd->stats_lock);
+	for (i = 0; i < n; i++) {
+		nv[i] = kd->nv[i];
+		kd->nv[i] = NULL;
+		if (!nv[i])
+			continue;
+		keel_ring_stats_add(&kd->tx_base, &nv[i]->tx);
+		keel_ring_stats_add(&kd->rx_base, &nv[i]->rx);
+	}
+	spin_unlock_bh(&kd->stats_lock);
+
+	for (i = 0; i < n; i++)
+		if (nv[i])
+			keel_vector_free(nv[i]);
 }
 
 /* Ring programming */

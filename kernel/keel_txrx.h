@@ -12,10 +12,14 @@
 struct keel_dev;
 struct page_pool;
 
+#define KEEL_MAX_QUEUES		8
+
 #define KEEL_DEFAULT_TXD	256
 #define KEEL_DEFAULT_RXD	256
 #define KEEL_MIN_DESC		64
 #define KEEL_MAX_DESC		4096
+/* Ring memory is a multiple of 128 bytes: eight descriptors */
+#define KEEL_DESC_ALIGN		8
 
 /* RX buffers are whole pages from page_pool: headroom for the stack, the
  * buffer the device writes, then room for skb_shared_info. The device
@@ -31,6 +35,11 @@ struct page_pool;
  */
 #define KEEL_TX_DESC_NEEDED	(2 * (MAX_SKB_FRAGS + 1) + 2)
 #define KEEL_TX_WAKE_THRESH	(KEEL_TX_DESC_NEEDED * 2)
+/* The device takes at most 64 data descriptors for one packet; a packet
+ * that needs more than KEEL_TX_DESC_NEEDED, well under that, is first
+ * made linear.
+ */
+#define KEEL_TX_MAX_DATA_DESC	64
 /* Shortest frame the MAC accepts from the driver, even with TCTL.PSP */
 #define KEEL_TX_MIN_LEN		17
 
@@ -73,6 +82,7 @@ struct keel_ring_stats {
 		u64 stop;
 		u64 wake;
 		u64 dropped;
+		u64 linearized;
 	} tx;
 	struct {
 		u64 alloc_fail;
@@ -115,7 +125,8 @@ struct keel_tx_buf {
  * @txq: the stack's queue of a TX ring
  * @head: next descriptor the driver looks at for completion
  * @tail_idx: next descriptor the driver fills
- * @mask: descriptor count minus one (the count is a power of two)
+ * @count: descriptors in the ring, a multiple of eight
+ * @wake_thresh: free descriptors at which a stopped TX queue wakes
  * @stats: counters written from NAPI: packets, bytes, tx.wake, rx.*
  * @syncp: protects @stats for 32-bit readers
  * @xstats: counters written from ndo_start_xmit: the other tx.* ones
@@ -125,7 +136,6 @@ struct keel_tx_buf {
  * @netdev: owner
  * @dma: DMA address of @desc
  * @size: bytes of descriptor memory
- * @count: descriptors in the ring
  * @q_idx: queue index, on the device and in the stack
  */
 struct keel_ring {
@@ -143,7 +153,8 @@ struct keel_ring {
 	struct sk_buff *skb;
 	u32 head;
 	u32 tail_idx;
-	u32 mask;
+	u32 count;
+	u32 wake_thresh;
 	struct keel_ring_stats stats;
 	struct u64_stats_sync syncp;
 	struct keel_ring_stats xstats;
@@ -154,7 +165,6 @@ struct keel_ring {
 	struct net_device *netdev;
 	dma_addr_t dma;
 	u32 size;
-	u32 count;
 	u16 q_idx;
 };
 
@@ -178,7 +188,23 @@ struct keel_napi_vector {
 	char name[IFNAMSIZ + 16];
 };
 
-int keel_alloc_vectors(struct keel_dev *kd);
+/**
+ * struct keel_qcfg - a queue configuration being built
+ * @num_queues: queue pairs, one vector each
+ * @tx_count: descriptors per TX ring
+ * @rx_count: descriptors per RX ring
+ * @nv: the vectors, allocated but not installed
+ */
+struct keel_qcfg {
+	unsigned int num_queues;
+	u32 tx_count;
+	u32 rx_count;
+	struct keel_napi_vector *nv[KEEL_MAX_QUEUES];
+};
+
+int keel_alloc_vectors(struct keel_dev *kd, struct keel_qcfg *qcfg);
+void keel_discard_vectors(struct keel_qcfg *qcfg);
+void keel_install_vectors(struct keel_dev *kd, struct keel_qcfg *qcfg);
 void keel_free_vectors(struct keel_dev *kd);
 void keel_configure_tx_ring(struct keel_dev *kd, struct keel_ring *ring);
 void keel_configure_rx_ring(struct keel_dev *kd, struct keel_ring *ring);

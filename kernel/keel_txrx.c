@@ -306,11 +306,21 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 	struct keel_napi_vector *nv = kd->nv[skb_get_queue_mapping(skb)];
 	u64 cmd = FIELD_PREP(KEEL_TXD_DTYP, KEEL_TXD_DTYP_DATA) |
 		  KEEL_TXD_DEXT | KEEL_TXD_IFCS;
-	struct keel_ring *ring = &nv->tx;
+	struct keel_ring *ring;
 	unsigned int count, start;
 	struct keel_tx_buf *first;
 	u64 olinfo = 0, vlan = 0;
 	int err;
+
+	/* A packet that was already past the qdisc when the queue count
+	 * went down may still come for a queue that no longer exists
+	 */
+	if (unlikely(!nv)) {
+		dev_core_stats_tx_dropped_inc(netdev);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	ring = &nv->tx;
 
 	if (skb_put_padto(skb, KEEL_TX_MIN_LEN)) {
 		u64_stats_update_begin(&ring->xsyncp);

@@ -63,9 +63,12 @@ peer_iperf_server() {
 
 # Reason printed with a test's result line; set by fail/skip/xfail.
 REASON=
+# Set by fail: a test that failed once fails, whatever it returns after
+_FAILED=
 
 fail() {
 	REASON="$*"
+	_FAILED=1
 	echo "FAIL: $*"
 	return "$KSFT_FAIL"
 }
@@ -116,6 +119,21 @@ peer_stat() {
 	peer cat "/sys/class/net/$PEER_IF/statistics/$1"
 }
 
+QSTATS_PY=$SELFTEST_DIR/qstats.py
+
+# qstat KEY [TYPE QUEUE]: a queue statistic from the netdev netlink
+# family (qstats-get): the device total, or one queue's ("rx 0", "tx 1").
+# Prints 0 when the driver does not report KEY.
+qstat() {
+	local key=$1 type=${2:-dev} queue=${3:-0}
+
+	"$PY" "$QSTATS_PY" "$NETIF" |
+		jq -r --arg k "$key" --arg t "$type" --argjson q "$queue" \
+			'select(.["queue-type"] == $t and
+				($t == "dev" or .["queue-id"] == $q)) |
+			 .[$k] // 0'
+}
+
 carrier_is() {
 	[ "$(cat "/sys/class/net/$NETIF/carrier" 2>/dev/null)" = "$1" ]
 }
@@ -158,8 +176,10 @@ ktap_run() {
 		_NUM=$((_NUM + 1))
 		(
 			REASON=
+			_FAILED=
 			"$t"
 			rc=$?
+			[ -n "$_FAILED" ] && rc=$KSFT_FAIL
 			run_deferred
 			echo "$REASON" > "$reason_file"
 			exit "$rc"

@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Print a device's queue statistics from the netdev netlink family.
+
+Uses the kernel's YNL library and netdev spec, which
+`scripts/kernel-tools selftests` extracts from linux-source-6.12 into
+build/kernel-selftests/src.
+
+  qstats.py IFNAME            one JSON object per line: each queue's
+                              counters ({"queue-type": "rx", "queue-id": 0,
+                              "rx-packets": ...}), then the device totals
+                              ({"queue-type": "dev", ...})
+  qstats.py IFNAME --queues   queue-get: each queue with its NAPI ID
+  qstats.py IFNAME --napi     napi-get: each NAPI with its IRQ
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+SRC = os.path.join(ROOT, "build", "kernel-selftests", "src")
+sys.path.insert(0, os.path.join(SRC, "tools", "net", "ynl"))
+
+from lib import YnlFamily  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("ifname")
+    ap.add_argument("--queues", action="store_true")
+    ap.add_argument("--napi", action="store_true")
+    args = ap.parse_args()
+
+    ifindex = socket.if_nametoindex(args.ifname)
+    spec = os.path.join(SRC, "Documentation", "netlink", "specs",
+                        "netdev.yaml")
+    # No schema check: the spec comes with the kernel it describes
+    ynl = YnlFamily(spec, schema="")
+
+    if args.queues:
+        for q in ynl.dump("queue-get", {"ifindex": ifindex}):
+            print(json.dumps(q))
+        return
+    if args.napi:
+        for n in ynl.dump("napi-get", {"ifindex": ifindex}):
+            print(json.dumps(n))
+        return
+
+    for q in ynl.dump("qstats-get", {"ifindex": ifindex,
+                                      "scope": "queue"}):
+        print(json.dumps(q))
+    for d in ynl.dump("qstats-get", {"ifindex": ifindex}):
+        d["queue-type"] = "dev"
+        print(json.dumps(d))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Recovery from a hung TX queue: debugfs disables a queue in the device,
+# the stack's watchdog notices, ndo_tx_timeout resets the device, and
+# traffic flows again within 5 seconds of the reset with the
+# configuration (channels, RSS table, MTU, VLAN, features) intact.
+
+# shellcheck source=./lib.sh
+source "$(dirname "$0")/lib.sh"
+
+DBG=/sys/kernel/debug/keel/$KEEL_BDF
+
+test_tx_hang_recovers() {
+	local nq q t0 t_reset t_ok mark
+
+	[ -d /sys/kernel/debug/keel ] ||
+		mount -t debugfs none /sys/kernel/debug
+	[ -w "$DBG/tx_hang" ] || { fail "no $DBG/tx_hang"; return; }
+	nq=$(ethtool -l "$NETIF" | awk '/^Current/ {c = 1} c && /^Combined/ {print $2}')
+
+	# A configuration that must survive the reset
+	defer ethtool -X "$NETIF" default
+	defer ip link set "$NETIF" mtu 1500
+	defer ethtool -K "$NETIF" rxvlan on
+	ethtool -X "$NETIF" equal 1
+	ip link set "$NETIF" mtu 4000
+	peer ip link set "$PEER_IF" mtu 4000
+	defer peer ip link set "$PEER_IF" mtu 1500
+	ethtool -K "$NETIF" rxvlan off
+	ip link add link "$NETIF" name keel.7 type vlan id 7
+	defer ip link del keel.7
+	ip addr add 198.51.100.1/24 dev keel.7
+	ip link set keel.7 up
+	peer ip link add link "$PEER_IF" name peer.7 type vlan id 7
+	defer peer ip link del peer.7
+	peer ip addr add 198.51.100.2/24 dev peer.7
+	peer ip link set peer.7 up
+	ping -c 1 -W 3 198.51.100.2 > /dev/null || fail "no VLAN ping before"
+
+	mark="keel-hang-$RANDOM"
+	echo "$mark" > /dev/kmsg
+	for ((q = 0; q < nq; q++)); do
+		echo "$q" > "$DBG/tx_hang"
+	done
+	t0=$SECONDS
+	# Keep every queue busy so that the stack sees them stopped
+	peer_iperf_server 40
+	timeout -s KILL 30 iperf3 -c "$REMOTE_V4" -P 4 -t 20 > /dev/null 2>&1 &
+
+	wait_for 20 sh -c "dmesg | sed -n '/$mark/,\$p' | grep -q 'resetting the device'" ||
+		fail "no reset within 20 s of the hang"
+	t_reset=$SECONDS
+	wait_for 5 ping -c 1 -W 1 "$REMOTE_V4" > /dev/null ||
+		fail "no traffic within 5 s of the reset"
+	t_ok=$SECONDS
+	wait
+	echo "hang at 0 s, reset at $((t_reset - t0)) s, ping at $((t_ok - t0)) s"
+	dmesg | sed -n "/$mark/,\$p" | grep -E "keel|NETDEV WATCHDOG"
+
+	[ "$(cat "/sys/class/net/$NETIF/mtu")" -eq 4000 ] || fail "MTU lost"
+	ethtool -l "$NETIF" | awk '/^Current/ {c = 1} c && /^Combined/ {print $2}' |
+		grep -qx "$nq" || fail "channel count changed"
+	[ "$(ethtool -x "$NETIF" | awk '/^ *[0-9]+:/ {for (i = 2; i <= NF; i++) print $i}' | sort -u)" = 0 ] ||
+		fail "RSS table lost"
+	ethtool -k "$NETIF" | grep -qx "rx-vlan-offload: off" ||
+		fail "rx-vlan-offload setting lost"
+	ping -c 1 -W 3 198.51.100.2 > /dev/null || fail "no VLAN ping after"
+	ping -c 1 -W 3 -s 3900 "$REMOTE_V4" > /dev/null ||
+		fail "no large ping after"
+}
+
+ktap_run test_tx_hang_recovers

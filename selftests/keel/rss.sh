@@ -1,0 +1,223 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Multiqueue receive: RSS spreads TCP flows from the peer over every
+# queue (per-queue statistics from the netdev netlink family), the
+# indirection table moves them, the key and hash fields are read back,
+# and each queue is linked to its own NAPI instance, whose ID a socket
+# sees.
+
+# shellcheck source=./lib.sh
+source "$(dirname "$0")/lib.sh"
+
+NQ=$(ethtool -l "$NETIF" | awk '/^Current/ {c = 1} c && /^Combined/ {print $2}')
+
+# rx_per_queue: "q0 q1 ..." rx-packets of every queue
+rx_per_queue() {
+	local q out=()
+
+	for ((q = 0; q < NQ; q++)); do
+		out+=("$(qstat rx-packets rx "$q")")
+	done
+	echo "${out[@]}"
+}
+
+# flows_from_peer N: N parallel TCP flows from the peer to keel, 3 s
+flows_from_peer() {
+	timeout -s KILL 20 iperf3 -s -1 > /dev/null 2>&1 &
+	wait_for 5 sh -c "ss -ltn | grep -q ':5201 '"
+	peer timeout -s KILL 20 iperf3 -c "$LOCAL_V4" -P "$1" -t 3 \
+		> /dev/null || fail "iperf3 from the peer failed"
+	wait
+}
+
+# spread_delta: run 16 flows, print the rx-packets each queue gained
+spread_delta() {
+	local before after i
+
+	read -ra before <<< "$(rx_per_queue)"
+	flows_from_peer 16
+	read -ra after <<< "$(rx_per_queue)"
+	for ((i = 0; i < NQ; i++)); do
+		echo -n "$((after[i] - before[i])) "
+	done
+	echo
+}
+
+test_defaults() {
+	local key indir
+
+	[ "$NQ" -eq "$(nproc)" ] ||
+		fail "$NQ queue pairs by default, expected one per CPU ($(nproc))"
+	key=$(ethtool -x "$NETIF" | sed -n '/RSS hash key/{n;p}')
+	[ "$(tr -cd ':' <<< "$key" | wc -c)" -eq 39 ] ||
+		fail "RSS key is not 40 bytes: $key"
+	indir=$(ethtool -x "$NETIF" |
+		awk '/^ *[0-9]+:/ {for (i = 2; i <= NF; i++) print $i}')
+	[ "$(wc -l <<< "$indir")" -eq 128 ] ||
+		fail "indirection table has $(wc -l <<< "$indir") entries"
+	[ "$(sort -u <<< "$indir" | wc -l)" -eq "$NQ" ] ||
+		fail "default table does not use all $NQ queues"
+	ethtool -x "$NETIF" | grep -q "toeplitz: on" ||
+		fail "hash function is not Toeplitz"
+	ethtool -n "$NETIF" rx-flow-hash tcp4 | grep -q "L4 bytes 2 & 3" ||
+		fail "tcp4 does not hash the ports"
+}
+
+test_spread() {
+	local d i total=0
+
+	read -ra d <<< "$(spread_delta)"
+	echo "rx-packets per queue: ${d[*]}"
+	for ((i = 0; i < NQ; i++)); do
+		total=$((total + d[i]))
+	done
+	[ "$total" -gt 1000 ] || fail "only $total packets received"
+	for ((i = 0; i < NQ; i++)); do
+		[ $((d[i] * 50)) -ge "$total" ] ||
+			fail "queue $i got ${d[i]} of $total packets"
+	done
+}
+
+# all_on QUEUE: after the table points every entry at QUEUE, the other
+# queues see (almost) nothing of 16 flows
+all_on() {
+	local want=$1 d i total=0
+
+	read -ra d <<< "$(spread_delta)"
+	echo "table -> queue $want; rx-packets per queue: ${d[*]}"
+	for ((i = 0; i < NQ; i++)); do
+		total=$((total + d[i]))
+	done
+	[ $((d[want] * 100)) -ge $((total * 99)) ] ||
+		fail "queue $want got only ${d[want]} of $total packets"
+}
+
+test_indir_moves_flows() {
+	local w=()
+
+	[ "$NQ" -ge 2 ] || fail "needs two queues, has $NQ"
+	defer ethtool -X "$NETIF" default
+	ethtool -X "$NETIF" equal 1 || fail "ethtool -X equal 1"
+	all_on 0
+	for ((i = 0; i < NQ; i++)); do
+		w+=("$((i == NQ - 1 ? 1 : 0))")
+	done
+	ethtool -X "$NETIF" weight "${w[@]}" || fail "ethtool -X weight"
+	all_on $((NQ - 1))
+}
+
+test_key() {
+	local key
+
+	key=$(for i in $(seq 1 40); do printf '%02x:' $((i * 7 % 256)); done)
+	key=${key%:}
+	defer ethtool -X "$NETIF" hkey "$(ethtool -x "$NETIF" |
+		sed -n '/RSS hash key/{n;p}')"
+	ethtool -X "$NETIF" hkey "$key" || fail "ethtool -X hkey"
+	[ "$(ethtool -x "$NETIF" | sed -n '/RSS hash key/{n;p}')" = "$key" ] ||
+		fail "key not read back"
+	ethtool -X "$NETIF" hkey 01:02 2> /dev/null &&
+		fail "a 2-byte key was accepted"
+	ethtool -X "$NETIF" hfunc xor 2> /dev/null &&
+		fail "hash function xor was accepted"
+	return 0
+}
+
+test_table_and_channels() {
+	local indir
+
+	defer ethtool -L "$NETIF" combined "$NQ"
+	defer ethtool -X "$NETIF" default
+	# Untouched table: re-spread over the new queue count
+	ethtool -L "$NETIF" combined 1 || fail "ethtool -L combined 1"
+	ethtool -L "$NETIF" combined "$NQ" || fail "ethtool -L back"
+	indir=$(ethtool -x "$NETIF" |
+		awk '/^ *[0-9]+:/ {for (i = 2; i <= NF; i++) print $i}')
+	[ "$(sort -u <<< "$indir" | wc -l)" -eq "$NQ" ] ||
+		fail "table not re-spread over $NQ queues"
+	# A table the user set stays, and keeps its queues alive
+	ethtool -X "$NETIF" equal 1 || fail "ethtool -X equal 1"
+	ethtool -L "$NETIF" combined 1 || fail "ethtool -L combined 1"
+	ethtool -L "$NETIF" combined "$NQ" || fail "ethtool -L back"
+	indir=$(ethtool -x "$NETIF" |
+		awk '/^ *[0-9]+:/ {for (i = 2; i <= NF; i++) print $i}')
+	[ "$(sort -u <<< "$indir")" = 0 ] || fail "user table was reset"
+	ethtool -X "$NETIF" weight 0 1 || fail "ethtool -X weight 0 1"
+	ethtool -L "$NETIF" combined 1 2> /dev/null &&
+		fail "channels dropped under a queue the table uses"
+	return 0
+}
+
+test_flow_hash() {
+	defer ethtool -N "$NETIF" rx-flow-hash udp4 sd
+	ethtool -N "$NETIF" rx-flow-hash udp4 sdfn || fail "udp4 sdfn"
+	ethtool -n "$NETIF" rx-flow-hash udp4 | grep -q "L4 bytes 0 & 1" ||
+		fail "udp4 ports not read back"
+	ethtool -N "$NETIF" rx-flow-hash udp4 sd || fail "udp4 sd"
+	ethtool -n "$NETIF" rx-flow-hash udp4 | grep -q "L4 bytes" &&
+		fail "udp4 ports still hashed"
+	# bookworm's ethtool exits 0 even when the kernel refuses: check
+	# the message and that nothing changed
+	ethtool -N "$NETIF" rx-flow-hash tcp4 s 2>&1 |
+		grep -q "Invalid argument" ||
+		fail "tcp4 source address only was not refused"
+	ethtool -n "$NETIF" rx-flow-hash tcp4 | grep -q "L4 bytes 2 & 3" ||
+		fail "a refused tcp4 setting changed the hash"
+	ethtool -N "$NETIF" rx-flow-hash ip4 sdfn 2>&1 |
+		grep -q "Invalid argument" ||
+		fail "ip4 with ports was not refused"
+	ethtool -n "$NETIF" rx-flow-hash ip4 | grep -q "L4 bytes" &&
+		fail "a refused ip4 setting changed the hash"
+	return 0
+}
+
+test_napi_links() {
+	local q napis ids
+
+	q=$("$PY" "$QSTATS_PY" "$NETIF" --queues)
+	echo "$q"
+	napis=$(jq -r 'select(.type == "rx") | .["napi-id"] // empty' <<< "$q")
+	[ "$(wc -w <<< "$napis")" -eq "$NQ" ] ||
+		fail "not every RX queue has a NAPI: $napis"
+	[ "$(sort -u <<< "$napis" | wc -l)" -eq "$NQ" ] ||
+		fail "RX queues share NAPIs: $napis"
+	ids=$("$PY" "$QSTATS_PY" "$NETIF" --napi | jq -r '.irq // empty')
+	[ "$(wc -w <<< "$ids")" -eq "$NQ" ] || fail "NAPIs without IRQ: $ids"
+}
+
+# A TCP socket that received through keel carries the NAPI ID of one
+# of keel's RX queues (SO_INCOMING_NAPI_ID)
+test_socket_napi_id() {
+	local out napis id
+
+	out=$(mktemp)
+	defer rm -f "$out"
+	napis=$("$PY" "$QSTATS_PY" "$NETIF" --queues |
+		jq -r 'select(.type == "rx") | .["napi-id"]')
+	"$PY" - "$LOCAL_V4" > "$out" <<'PYEOF' &
+import socket
+import sys
+
+SO_INCOMING_NAPI_ID = 56
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], 5300))
+srv.listen(1)
+srv.settimeout(15)
+print("ready", flush=True)
+conn, _ = srv.accept()
+conn.recv(100)
+print(conn.getsockopt(socket.SOL_SOCKET, SO_INCOMING_NAPI_ID))
+PYEOF
+	wait_for 10 grep -q ready "$out" || fail "listener did not start"
+	peer "$PY" -c "import socket; socket.create_connection(('$LOCAL_V4', 5300)).send(b'x' * 50)"
+	wait
+	id=$(tail -n 1 "$out")
+	echo "socket NAPI ID $id; keel RX NAPIs: ${napis//$'\n'/ }"
+	grep -qx "$id" <<< "$napis" || fail "NAPI ID $id is not one of keel's"
+}
+
+ktap_run test_defaults test_spread test_indir_moves_flows test_key \
+	test_table_and_channels test_flow_hash test_napi_links \
+	test_socket_napi_id

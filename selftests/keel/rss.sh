@@ -164,11 +164,11 @@ test_flow_hash() {
 		fail "tcp4 source address only was not refused"
 	ethtool -n "$NETIF" rx-flow-hash tcp4 | grep -q "L4 bytes 2 & 3" ||
 		fail "a refused tcp4 setting changed the hash"
-	ethtool -N "$NETIF" rx-flow-hash ip4 sdfn 2>&1 |
+	ethtool -N "$NETIF" rx-flow-hash sctp4 sdfn 2>&1 |
 		grep -q "Invalid argument" ||
-		fail "ip4 with ports was not refused"
-	ethtool -n "$NETIF" rx-flow-hash ip4 | grep -q "L4 bytes" &&
-		fail "a refused ip4 setting changed the hash"
+		fail "sctp4 with ports was not refused"
+	ethtool -n "$NETIF" rx-flow-hash sctp4 | grep -q "L4 bytes" &&
+		fail "a refused sctp4 setting changed the hash"
 	return 0
 }
 

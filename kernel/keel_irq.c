@@ -11,25 +11,23 @@
  * @kd: the device
  *
  * One vector for link and other causes, then one per queue pair, as many
- * as KEEL_MAX_QUEUES; the queue vectors get managed affinity spread over
- * the CPUs. The vectors decide the largest queue count; the default is
- * one queue pair per online CPU.
+ * as KEEL_MAX_QUEUES. The vectors decide the largest queue count; the
+ * default is one queue pair per online CPU. keel_irq_request() spreads
+ * the queue vectors over the CPUs with affinity hints.
  *
  * Context: process context, probe.
  * Return: 0 or a negative errno; MSI-X is required.
  */
 int keel_irq_alloc_vectors(struct keel_dev *kd)
 {
-	struct irq_affinity affd = {
-		.pre_vectors = KEEL_NUM_OTHER_VECTORS,
-	};
 	unsigned int max = KEEL_MAX_QUEUES + KEEL_NUM_OTHER_VECTORS;
 	unsigned int min = 1 + KEEL_NUM_OTHER_VECTORS;
 	int n;
 
-	n = pci_alloc_irq_vectors_affinity(kd->pdev, min, max,
-					   PCI_IRQ_MSIX | PCI_IRQ_AFFINITY,
-					   &affd);
+	/* Not managed affinity: that would cap the queues at the CPU
+	 * count, and a user may want more queues than CPUs
+	 */
+	n = pci_alloc_irq_vectors(kd->pdev, min, max, PCI_IRQ_MSIX);
 	if (n < 0) {
 		dev_err(&kd->pdev->dev,
 			"MSI-X with at least %u vectors is unavailable: %d\n",
@@ -100,6 +98,14 @@ static irqreturn_t keel_msix_ring(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+static void keel_irq_free_queue(struct keel_dev *kd, unsigned int i)
+{
+	unsigned int irq = pci_irq_vector(kd->pdev, kd->nv[i]->v_idx);
+
+	irq_update_affinity_hint(irq, NULL);
+	free_irq(irq, kd->nv[i]);
+}
+
 /**
  * keel_irq_request() - request the interrupts of a device going up
  * @kd: the device, with its NAPI vectors allocated
@@ -109,8 +115,9 @@ static irqreturn_t keel_msix_ring(int irq, void *data)
  */
 int keel_irq_request(struct keel_dev *kd)
 {
+	int node = dev_to_node(&kd->pdev->dev);
 	struct pci_dev *pdev = kd->pdev;
-	unsigned int i;
+	unsigned int i, irq;
 	int err;
 
 	snprintf(kd->misc_name, sizeof(kd->misc_name), "%s-other",
@@ -125,16 +132,18 @@ int keel_irq_request(struct keel_dev *kd)
 
 		snprintf(nv->name, sizeof(nv->name), "%s-TxRx-%u",
 			 kd->netdev->name, i);
-		err = request_irq(pci_irq_vector(pdev, nv->v_idx),
-				  keel_msix_ring, 0, nv->name, nv);
+		irq = pci_irq_vector(pdev, nv->v_idx);
+		err = request_irq(irq, keel_msix_ring, 0, nv->name, nv);
 		if (err)
 			goto err_free_queue_irqs;
+		irq_update_affinity_hint(irq,
+					 cpumask_of(cpumask_local_spread(i, node)));
 	}
 	return 0;
 
 err_free_queue_irqs:
 	while (i--)
-		free_irq(pci_irq_vector(pdev, kd->nv[i]->v_idx), kd->nv[i]);
+		keel_irq_free_queue(kd, i);
 	free_irq(pci_irq_vector(pdev, KEEL_OTHER_VECTOR), kd);
 	return err;
 }
@@ -151,7 +160,7 @@ void keel_irq_free(struct keel_dev *kd)
 	unsigned int i;
 
 	for (i = 0; i < kd->num_queues; i++)
-		free_irq(pci_irq_vector(pdev, kd->nv[i]->v_idx), kd->nv[i]);
+		keel_irq_free_queue(kd, i);
 	free_irq(pci_irq_vector(pdev, KEEL_OTHER_VECTOR), kd);
 }
 

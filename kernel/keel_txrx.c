@@ -732,7 +732,6 @@ static void keel_tx_ring_clean(struct keel_ring *ring)
 	}
 	ring->head = 0;
 	ring->tail_idx = 0;
-	netdev_tx_reset_queue(ring->txq);
 }
 
 static void keel_rx_ring_clean(struct keel_ring *ring)
@@ -956,9 +955,16 @@ void keel_free_vectors(struct keel_dev *kd)
 	}
 	spin_unlock_bh(&kd->stats_lock);
 
-	for (i = 0; i < n; i++)
-		if (nv[i])
-			keel_vector_free(nv[i]);
+	for (i = 0; i < n; i++) {
+		if (!nv[i])
+			continue;
+		keel_vector_free(nv[i]);
+		/* Only installed rings touch the stack's queue: vectors
+		 * discarded before use must leave a running queue's BQL
+		 * state alone
+		 */
+		netdev_tx_reset_queue(netdev_get_tx_queue(kd->netdev, i));
+	}
 }
 
 /* Ring programming */

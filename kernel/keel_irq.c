@@ -117,7 +117,7 @@ int keel_irq_request(struct keel_dev *kd)
 {
 	int node = dev_to_node(&kd->pdev->dev);
 	struct pci_dev *pdev = kd->pdev;
-	unsigned int i, irq;
+	unsigned int i, irq, cpu;
 	int err;
 
 	snprintf(kd->misc_name, sizeof(kd->misc_name), "%s-other",
@@ -136,8 +136,8 @@ int keel_irq_request(struct keel_dev *kd)
 		err = request_irq(irq, keel_msix_ring, 0, nv->name, nv);
 		if (err)
 			goto err_free_queue_irqs;
-		irq_update_affinity_hint(irq,
-					 cpumask_of(cpumask_local_spread(i, node)));
+		cpu = cpumask_local_spread(i, node);
+		irq_update_affinity_hint(irq, cpumask_of(cpu));
 	}
 	return 0;
 

@@ -169,6 +169,7 @@ static struct pci_driver keel_driver = {
 	.remove		= keel_remove,
 	.shutdown	= keel_shutdown,
 };
+
 static int __init keel_init(void)
 {
 	int err;

@@ -23,6 +23,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SRC = os.path.join(ROOT, "build", "kernel-selftests", "src")
+if not os.path.isdir(os.path.join(SRC, "tools", "net", "ynl", "lib")):
+    sys.exit(f"qstats.py: no YNL under {SRC}: "
+             "run scripts/kernel-tools selftests on the host")
 sys.path.insert(0, os.path.join(SRC, "tools", "net", "ynl"))
 
 from lib import YnlFamily  # noqa: E402  pylint: disable=wrong-import-position

@@ -346,7 +346,6 @@ static void keel_reset_task(struct work_struct *work)
 
 	netdev_warn(netdev, "resetting the device\n");
 	keel_stop(netdev);
-	/* Before the reset clears the hardware counters */
 	err = keel_hw_reset(kd);
 	if (!err) {
 		keel_hw_driver_loaded(kd, true);

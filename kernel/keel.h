@@ -15,6 +15,7 @@
 #include <linux/workqueue.h>
 
 #include "keel_csr.h"
+#include "keel_stats.h"
 #include "keel_txrx.h"
 
 #define KEEL_DRV_NAME		"keel"
@@ -64,6 +65,12 @@
  * @mta: shadow of the multicast table, built under netif_addr_lock
  * @misc_name: name of the link and other causes interrupt
  * @dbg_dir: debugfs directory of the device
+ * @hw_stats_lock: protects @hw_stats and @hw_stats_busy; held while the
+ *	clear-on-read statistics registers are read and added up
+ * @hw_stats: MAC counters accumulated from the statistics registers
+ * @hw_stats_busy: a MAC reset is under way, the registers must not be read
+ * @hw_stats_on: @hw_stats_lock and @stats_work are set up
+ * @stats_work: adds up the statistics registers every two seconds
  */
 struct keel_dev {
 	struct net_device *netdev;
@@ -99,6 +106,13 @@ struct keel_dev {
 	u32 mta[KEEL_MTA_ENTRIES];
 	char misc_name[IFNAMSIZ + 8];
 	struct dentry *dbg_dir;
+
+	/* protects hw_stats, hw_stats_busy and the statistics registers */
+	spinlock_t hw_stats_lock;
+	struct keel_hw_stats hw_stats;
+	bool hw_stats_busy;
+	bool hw_stats_on;
+	struct delayed_work stats_work;
 };
 
 u32 keel_rd32(struct keel_dev *kd, u32 reg);

@@ -112,6 +112,51 @@
 #define KEEL_IVAR_MISC			0x01740
 #define  KEEL_IVAR_MISC_OTHER		GENMASK(15, 8)
 
+/* Statistics: 32-bit counters, cleared when read. The 64-bit octet
+ * counters are register pairs, low word first; reading the high word
+ * clears both.
+ */
+#define KEEL_CRCERRS			0x04000
+#define KEEL_ALGNERRC			0x04004
+#define KEEL_SYMERRS			0x04008
+#define KEEL_RXERRC			0x0400C
+#define KEEL_MPC			0x04010
+#define KEEL_SCC			0x04014
+#define KEEL_ECOL			0x04018
+#define KEEL_MCC			0x0401C
+#define KEEL_LATECOL			0x04020
+#define KEEL_COLC			0x04028
+#define KEEL_DC				0x04030
+#define KEEL_RLEC			0x04040
+#define KEEL_XONRXC			0x04048
+#define KEEL_XONTXC			0x0404C
+#define KEEL_XOFFRXC			0x04050
+#define KEEL_XOFFTXC			0x04054
+#define KEEL_FCRUC			0x04058
+/* Six size buckets each: 64, 65-127, 128-255, 256-511, 512-1023 and
+ * 1024 bytes to the largest frame accepted, FCS included
+ */
+#define KEEL_PRC(n)			(0x0405C + 4 * (n))
+#define KEEL_GPRC			0x04074
+#define KEEL_BPRC			0x04078
+#define KEEL_MPRC			0x0407C
+#define KEEL_GPTC			0x04080
+#define KEEL_GORCL			0x04088
+#define KEEL_GOTCL			0x04090
+#define KEEL_RNBC			0x040A0
+#define KEEL_RUC			0x040A4
+#define KEEL_RFC			0x040A8
+#define KEEL_ROC			0x040AC
+#define KEEL_RJC			0x040B0
+#define KEEL_MGTPRC			0x040B4
+#define KEEL_MGTPDC			0x040B8
+#define KEEL_MGTPTC			0x040BC
+#define KEEL_PTC(n)			(0x040D8 + 4 * (n))
+#define KEEL_MPTC			0x040F0
+#define KEEL_BPTC			0x040F4
+#define KEEL_TSCTFC			0x040FC
+#define KEEL_SIZE_BUCKETS		6
+
 /* Per-queue receive registers */
 #define KEEL_RDBAL(q)			(0x0C000 + 0x40 * (q))
 #define KEEL_RDBAH(q)			(0x0C004 + 0x40 * (q))

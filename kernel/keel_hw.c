@@ -51,17 +51,7 @@ static int keel_hw_disable_master(struct keel_dev *kd)
 				 KEEL_STATUS);
 }
 
-/**
- * keel_hw_reset() - reset the MAC and leave the device quiet
- * @kd: the device
- *
- * Stops DMA, issues a software reset, waits for the EEPROM auto-read
- * that follows it and masks every interrupt.
- *
- * Context: process context, may sleep.
- * Return: 0, or -EIO when the device does not answer.
- */
-int keel_hw_reset(struct keel_dev *kd)
+static int __keel_hw_reset(struct keel_dev *kd)
 {
 	u32 eecd;
 	int err;
@@ -102,6 +92,27 @@ int keel_hw_reset(struct keel_dev *kd)
 	kd->lan_id = FIELD_GET(KEEL_STATUS_LAN_ID, keel_rd32(kd, KEEL_STATUS));
 
 	return keel_present(kd) ? 0 : -EIO;
+}
+
+/**
+ * keel_hw_reset() - reset the MAC and leave the device quiet
+ * @kd: the device
+ *
+ * Stops DMA, issues a software reset, waits for the EEPROM auto-read
+ * that follows it and masks every interrupt. The statistics registers
+ * are added up first, since the reset clears them.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EIO when the device does not answer.
+ */
+int keel_hw_reset(struct keel_dev *kd)
+{
+	int err;
+
+	keel_stats_reset_prepare(kd);
+	err = __keel_hw_reset(kd);
+	keel_stats_reset_done(kd);
+	return err;
 }
 
 /**

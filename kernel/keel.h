@@ -184,4 +184,12 @@ void keel_debugfs_exit(void);
 /* keel_ethtool.c */
 void keel_set_ethtool_ops(struct net_device *netdev);
 
+/* keel_diag.c */
+int keel_get_regs_len(struct net_device *netdev);
+void keel_get_regs(struct net_device *netdev, struct ethtool_regs *regs,
+		   void *p);
+int keel_get_eeprom_len(struct net_device *netdev);
+int keel_get_eeprom(struct net_device *netdev, struct ethtool_eeprom *ee,
+		    u8 *data);
+
 #endif /* _KEEL_H_ */

@@ -35,6 +35,8 @@
 
 #define KEEL_EECD			0x00010
 #define  KEEL_EECD_AUTO_RD		BIT(9)
+/* EEPROM size: 2^(SIZE + 6) words */
+#define  KEEL_EECD_SIZE			GENMASK(14, 11)
 
 #define KEEL_EERD			0x00014
 #define  KEEL_EERD_START		BIT(0)
@@ -55,6 +57,12 @@
 #define   KEEL_MDIC_OP_READ		2
 #define  KEEL_MDIC_READY		BIT(28)
 #define  KEEL_MDIC_ERROR		BIT(30)
+
+/* Flow control frame address and type, VLAN ether type */
+#define KEEL_FCAL			0x00028
+#define KEEL_FCAH			0x0002C
+#define KEEL_FCT			0x00030
+#define KEEL_VET			0x00038
 
 /* Legacy interrupt cause registers; in MSI-X mode they carry the
  * "other" causes routed through IVAR_MISC.
@@ -77,12 +85,15 @@
 #define  KEEL_RCTL_VFE			BIT(18)
 #define  KEEL_RCTL_SECRC		BIT(26)
 
+#define KEEL_FCTTV			0x00170
+
 #define KEEL_TCTL			0x00400
 #define  KEEL_TCTL_EN			BIT(1)
 #define  KEEL_TCTL_PSP			BIT(3)
 #define  KEEL_TCTL_CT			GENMASK(11, 4)
 #define  KEEL_TCTL_COLD			GENMASK(21, 12)
 #define  KEEL_TCTL_RTLC			BIT(24)
+#define KEEL_TIPG			0x00410
 
 #define KEEL_GPIE			0x01514
 #define  KEEL_GPIE_NSICR		BIT(0)
@@ -111,6 +122,10 @@
 #define  KEEL_IVAR_VALID		BIT(7)
 #define KEEL_IVAR_MISC			0x01740
 #define  KEEL_IVAR_MISC_OTHER		GENMASK(15, 8)
+
+/* Receive flow control thresholds */
+#define KEEL_FCRTL			0x02160
+#define KEEL_FCRTH			0x02168
 
 /* Statistics: 32-bit counters, cleared when read. The 64-bit octet
  * counters are register pairs, low word first; reading the high word
@@ -195,6 +210,7 @@
 #define  KEEL_RXCSUM_CRCOFL		BIT(11)
 #define  KEEL_RXCSUM_PCSD		BIT(13)
 #define KEEL_RLPML			0x05004
+#define KEEL_RFCTL			0x05008
 
 #define KEEL_MTA(n)			(0x05200 + 4 * (n))
 #define  KEEL_MTA_ENTRIES		128

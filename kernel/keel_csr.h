@@ -16,6 +16,8 @@
 #define  KEEL_CTRL_GIO_MASTER_DIS	BIT(2)
 #define  KEEL_CTRL_LRST			BIT(3)
 #define  KEEL_CTRL_SLU			BIT(6)
+#define  KEEL_CTRL_SPEED		GENMASK(9, 8)
+#define   KEEL_CTRL_SPEED_1000		2
 #define  KEEL_CTRL_FRCSPD		BIT(11)
 #define  KEEL_CTRL_FRCDPX		BIT(12)
 #define  KEEL_CTRL_RST			BIT(26)
@@ -80,6 +82,7 @@
 #define  KEEL_RCTL_MPE			BIT(4)
 #define  KEEL_RCTL_LPE			BIT(5)
 #define  KEEL_RCTL_LBM			GENMASK(7, 6)
+#define   KEEL_RCTL_LBM_MAC		1
 #define  KEEL_RCTL_MO			GENMASK(13, 12)
 #define  KEEL_RCTL_BAM			BIT(15)
 #define  KEEL_RCTL_VFE			BIT(18)

@@ -315,6 +315,7 @@ static const struct ethtool_ops keel_ethtool_ops = {
 	.get_regs		= keel_get_regs,
 	.get_eeprom_len		= keel_get_eeprom_len,
 	.get_eeprom		= keel_get_eeprom,
+	.self_test		= keel_self_test,
 	.get_sset_count		= keel_get_sset_count,
 	.get_strings		= keel_get_strings,
 	.get_ethtool_stats	= keel_get_ethtool_stats,

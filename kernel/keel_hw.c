@@ -142,7 +142,16 @@ int keel_hw_read_eeprom(struct keel_dev *kd, u16 offset, u16 *data)
 	return 0;
 }
 
-static int keel_hw_eeprom_checksum(struct keel_dev *kd, bool *valid)
+/**
+ * keel_hw_eeprom_checksum() - check the EEPROM checksum
+ * @kd: the device
+ * @valid: whether words 0 to KEEL_EEPROM_CSUM_WORD add up to
+ *	KEEL_EEPROM_CSUM
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or an error reading the EEPROM.
+ */
+int keel_hw_eeprom_checksum(struct keel_dev *kd, bool *valid)
 {
 	u16 sum = 0, word, i;
 	int err;

@@ -431,7 +431,7 @@ void keel_get_pauseparam(struct net_device *netdev,
 /**
  * keel_get_sset_count() - number of ethtool strings of a set
  * @netdev: the device
- * @sset: ETH_SS_STATS
+ * @sset: ETH_SS_STATS or ETH_SS_TEST
  *
  * Context: process context, RTNL held.
  * Return: the count, or -EOPNOTSUPP for other sets.
@@ -441,15 +441,17 @@ int keel_get_sset_count(struct net_device *netdev, int sset)
 	switch (sset) {
 	case ETH_SS_STATS:
 		return ARRAY_SIZE(keel_xstats);
+	case ETH_SS_TEST:
+		return keel_diag_test_count();
 	default:
 		return -EOPNOTSUPP;
 	}
 }
 
 /**
- * keel_get_strings() - names of the -S counters
+ * keel_get_strings() - names of the -S counters or of the self-tests
  * @netdev: the device
- * @sset: ETH_SS_STATS
+ * @sset: ETH_SS_STATS or ETH_SS_TEST
  * @data: ETH_GSTRING_LEN bytes per string
  *
  * Context: process context, RTNL held.
@@ -462,6 +464,9 @@ void keel_get_strings(struct net_device *netdev, u32 sset, u8 *data)
 	case ETH_SS_STATS:
 		for (i = 0; i < ARRAY_SIZE(keel_xstats); i++)
 			ethtool_puts(&data, keel_xstats[i].name);
+		break;
+	case ETH_SS_TEST:
+		keel_diag_test_strings(&data);
 		break;
 	}
 }

@@ -15,6 +15,7 @@
 #include <linux/workqueue.h>
 
 #include "keel_csr.h"
+#include "keel_stats.h"
 #include "keel_txrx.h"
 
 #define KEEL_DRV_NAME		"keel"
@@ -64,6 +65,13 @@
  * @mta: shadow of the multicast table, built under netif_addr_lock
  * @misc_name: name of the link and other causes interrupt
  * @dbg_dir: debugfs directory of the device
+ * @hw_stats_lock: protects @hw_stats and @hw_stats_busy; held while the
+ *	clear-on-read statistics registers are read and added up
+ * @hw_stats: MAC counters accumulated from the statistics registers
+ * @hw_stats_busy: a MAC reset is under way, the registers must not be read
+ * @hw_stats_on: @hw_stats_lock and @stats_work are set up
+ * @stats_work: adds up the statistics registers every two seconds
+ * @other_irqs: interrupts taken on the link and other causes vector
  */
 struct keel_dev {
 	struct net_device *netdev;
@@ -99,6 +107,14 @@ struct keel_dev {
 	u32 mta[KEEL_MTA_ENTRIES];
 	char misc_name[IFNAMSIZ + 8];
 	struct dentry *dbg_dir;
+
+	/* protects hw_stats, hw_stats_busy and the statistics registers */
+	spinlock_t hw_stats_lock;
+	struct keel_hw_stats hw_stats;
+	bool hw_stats_busy;
+	bool hw_stats_on;
+	struct delayed_work stats_work;
+	u32 other_irqs;
 };
 
 u32 keel_rd32(struct keel_dev *kd, u32 reg);
@@ -131,6 +147,7 @@ static inline bool keel_present(struct keel_dev *kd)
 int keel_hw_reset(struct keel_dev *kd);
 int keel_hw_read_mac(struct keel_dev *kd, u8 *mac);
 int keel_hw_read_eeprom(struct keel_dev *kd, u16 offset, u16 *data);
+int keel_hw_eeprom_checksum(struct keel_dev *kd, bool *valid);
 void keel_hw_set_rar(struct keel_dev *kd, unsigned int idx, const u8 *addr);
 void keel_hw_clear_rar(struct keel_dev *kd, unsigned int idx);
 void keel_hw_set_mta(struct keel_dev *kd, const u32 *mta);
@@ -169,5 +186,17 @@ void keel_debugfs_exit(void);
 
 /* keel_ethtool.c */
 void keel_set_ethtool_ops(struct net_device *netdev);
+
+/* keel_diag.c */
+int keel_diag_test_count(void);
+void keel_diag_test_strings(u8 **data);
+void keel_self_test(struct net_device *netdev, struct ethtool_test *test,
+		    u64 *data);
+int keel_get_regs_len(struct net_device *netdev);
+void keel_get_regs(struct net_device *netdev, struct ethtool_regs *regs,
+		   void *p);
+int keel_get_eeprom_len(struct net_device *netdev);
+int keel_get_eeprom(struct net_device *netdev, struct ethtool_eeprom *ee,
+		    u8 *data);
 
 #endif /* _KEEL_H_ */

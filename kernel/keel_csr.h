@@ -16,6 +16,8 @@
 #define  KEEL_CTRL_GIO_MASTER_DIS	BIT(2)
 #define  KEEL_CTRL_LRST			BIT(3)
 #define  KEEL_CTRL_SLU			BIT(6)
+#define  KEEL_CTRL_SPEED		GENMASK(9, 8)
+#define   KEEL_CTRL_SPEED_1000		2
 #define  KEEL_CTRL_FRCSPD		BIT(11)
 #define  KEEL_CTRL_FRCDPX		BIT(12)
 #define  KEEL_CTRL_RST			BIT(26)
@@ -35,6 +37,8 @@
 
 #define KEEL_EECD			0x00010
 #define  KEEL_EECD_AUTO_RD		BIT(9)
+/* EEPROM size: 2^(SIZE + 6) words */
+#define  KEEL_EECD_SIZE			GENMASK(14, 11)
 
 #define KEEL_EERD			0x00014
 #define  KEEL_EERD_START		BIT(0)
@@ -56,6 +60,12 @@
 #define  KEEL_MDIC_READY		BIT(28)
 #define  KEEL_MDIC_ERROR		BIT(30)
 
+/* Flow control frame address and type, VLAN ether type */
+#define KEEL_FCAL			0x00028
+#define KEEL_FCAH			0x0002C
+#define KEEL_FCT			0x00030
+#define KEEL_VET			0x00038
+
 /* Legacy interrupt cause registers; in MSI-X mode they carry the
  * "other" causes routed through IVAR_MISC.
  */
@@ -72,10 +82,13 @@
 #define  KEEL_RCTL_MPE			BIT(4)
 #define  KEEL_RCTL_LPE			BIT(5)
 #define  KEEL_RCTL_LBM			GENMASK(7, 6)
+#define   KEEL_RCTL_LBM_MAC		1
 #define  KEEL_RCTL_MO			GENMASK(13, 12)
 #define  KEEL_RCTL_BAM			BIT(15)
 #define  KEEL_RCTL_VFE			BIT(18)
 #define  KEEL_RCTL_SECRC		BIT(26)
+
+#define KEEL_FCTTV			0x00170
 
 #define KEEL_TCTL			0x00400
 #define  KEEL_TCTL_EN			BIT(1)
@@ -83,6 +96,7 @@
 #define  KEEL_TCTL_CT			GENMASK(11, 4)
 #define  KEEL_TCTL_COLD			GENMASK(21, 12)
 #define  KEEL_TCTL_RTLC			BIT(24)
+#define KEEL_TIPG			0x00410
 
 #define KEEL_GPIE			0x01514
 #define  KEEL_GPIE_NSICR		BIT(0)
@@ -111,6 +125,55 @@
 #define  KEEL_IVAR_VALID		BIT(7)
 #define KEEL_IVAR_MISC			0x01740
 #define  KEEL_IVAR_MISC_OTHER		GENMASK(15, 8)
+
+/* Receive flow control thresholds */
+#define KEEL_FCRTL			0x02160
+#define KEEL_FCRTH			0x02168
+
+/* Statistics: 32-bit counters, cleared when read. The 64-bit octet
+ * counters are register pairs, low word first; reading the high word
+ * clears both.
+ */
+#define KEEL_CRCERRS			0x04000
+#define KEEL_ALGNERRC			0x04004
+#define KEEL_SYMERRS			0x04008
+#define KEEL_RXERRC			0x0400C
+#define KEEL_MPC			0x04010
+#define KEEL_SCC			0x04014
+#define KEEL_ECOL			0x04018
+#define KEEL_MCC			0x0401C
+#define KEEL_LATECOL			0x04020
+#define KEEL_COLC			0x04028
+#define KEEL_DC				0x04030
+#define KEEL_RLEC			0x04040
+#define KEEL_XONRXC			0x04048
+#define KEEL_XONTXC			0x0404C
+#define KEEL_XOFFRXC			0x04050
+#define KEEL_XOFFTXC			0x04054
+#define KEEL_FCRUC			0x04058
+/* Six size buckets each: 64, 65-127, 128-255, 256-511, 512-1023 and
+ * 1024 bytes to the largest frame accepted, FCS included
+ */
+#define KEEL_PRC(n)			(0x0405C + 4 * (n))
+#define KEEL_GPRC			0x04074
+#define KEEL_BPRC			0x04078
+#define KEEL_MPRC			0x0407C
+#define KEEL_GPTC			0x04080
+#define KEEL_GORCL			0x04088
+#define KEEL_GOTCL			0x04090
+#define KEEL_RNBC			0x040A0
+#define KEEL_RUC			0x040A4
+#define KEEL_RFC			0x040A8
+#define KEEL_ROC			0x040AC
+#define KEEL_RJC			0x040B0
+#define KEEL_MGTPRC			0x040B4
+#define KEEL_MGTPDC			0x040B8
+#define KEEL_MGTPTC			0x040BC
+#define KEEL_PTC(n)			(0x040D8 + 4 * (n))
+#define KEEL_MPTC			0x040F0
+#define KEEL_BPTC			0x040F4
+#define KEEL_TSCTFC			0x040FC
+#define KEEL_SIZE_BUCKETS		6
 
 /* Per-queue receive registers */
 #define KEEL_RDBAL(q)			(0x0C000 + 0x40 * (q))
@@ -150,6 +213,7 @@
 #define  KEEL_RXCSUM_CRCOFL		BIT(11)
 #define  KEEL_RXCSUM_PCSD		BIT(13)
 #define KEEL_RLPML			0x05004
+#define KEEL_RFCTL			0x05008
 
 #define KEEL_MTA(n)			(0x05200 + 4 * (n))
 #define  KEEL_MTA_ENTRIES		128

@@ -51,17 +51,7 @@ static int keel_hw_disable_master(struct keel_dev *kd)
 				 KEEL_STATUS);
 }
 
-/**
- * keel_hw_reset() - reset the MAC and leave the device quiet
- * @kd: the device
- *
- * Stops DMA, issues a software reset, waits for the EEPROM auto-read
- * that follows it and masks every interrupt.
- *
- * Context: process context, may sleep.
- * Return: 0, or -EIO when the device does not answer.
- */
-int keel_hw_reset(struct keel_dev *kd)
+static int __keel_hw_reset(struct keel_dev *kd)
 {
 	u32 eecd;
 	int err;
@@ -105,6 +95,27 @@ int keel_hw_reset(struct keel_dev *kd)
 }
 
 /**
+ * keel_hw_reset() - reset the MAC and leave the device quiet
+ * @kd: the device
+ *
+ * Stops DMA, issues a software reset, waits for the EEPROM auto-read
+ * that follows it and masks every interrupt. The statistics registers
+ * are added up first, since the reset clears them.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EIO when the device does not answer.
+ */
+int keel_hw_reset(struct keel_dev *kd)
+{
+	int err;
+
+	keel_stats_reset_prepare(kd);
+	err = __keel_hw_reset(kd);
+	keel_stats_reset_done(kd);
+	return err;
+}
+
+/**
  * keel_hw_read_eeprom() - read one EEPROM word through EERD
  * @kd: the device
  * @offset: word offset
@@ -131,7 +142,16 @@ int keel_hw_read_eeprom(struct keel_dev *kd, u16 offset, u16 *data)
 	return 0;
 }
 
-static int keel_hw_eeprom_checksum(struct keel_dev *kd, bool *valid)
+/**
+ * keel_hw_eeprom_checksum() - check the EEPROM checksum
+ * @kd: the device
+ * @valid: whether words 0 to KEEL_EEPROM_CSUM_WORD add up to
+ *	KEEL_EEPROM_CSUM
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or an error reading the EEPROM.
+ */
+int keel_hw_eeprom_checksum(struct keel_dev *kd, bool *valid)
 {
 	u16 sum = 0, word, i;
 	int err;

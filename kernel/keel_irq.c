@@ -72,6 +72,7 @@ static irqreturn_t keel_msix_other(int irq, void *data)
 	struct keel_dev *kd = data;
 	u32 icr;
 
+	WRITE_ONCE(kd->other_irqs, kd->other_irqs + 1);
 	/* ICR clears on read (GPIE.NSICR) */
 	icr = keel_rd32(kd, KEEL_ICR);
 	if (icr == ~0U)
@@ -89,6 +90,7 @@ static irqreturn_t keel_msix_ring(int irq, void *data)
 {
 	struct keel_napi_vector *nv = data;
 
+	WRITE_ONCE(nv->irq_count, nv->irq_count + 1);
 	/* Silicon masks the vector by itself (EIAM); doing it here too
 	 * keeps emulations that lack auto-mask from interrupting a poll
 	 * that is already scheduled.

@@ -420,6 +420,7 @@ static void keel_get_stats64(struct net_device *netdev,
 	stats->rx_bytes = rx.bytes;
 	stats->rx_errors = rx.rx.errors;
 	stats->rx_dropped = rx.rx.dropped;
+	keel_stats_fill64(kd, stats);
 }
 
 static int keel_set_features(struct net_device *netdev,

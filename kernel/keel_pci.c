@@ -87,6 +87,7 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		dev_err(&pdev->dev, "device does not answer\n");
 		return err;
 	}
+	keel_stats_init(kd);
 	keel_hw_driver_loaded(kd, true);
 
 	err = keel_irq_alloc_vectors(kd);
@@ -126,6 +127,7 @@ err_free_irq_vectors:
 	pci_free_irq_vectors(pdev);
 err_driver_unloaded:
 	keel_hw_driver_loaded(kd, false);
+	keel_stats_stop(kd);
 	return err;
 }
 
@@ -136,6 +138,7 @@ static void keel_remove(struct pci_dev *pdev)
 	keel_debugfs_remove(kd);
 	unregister_netdev(kd->netdev);
 	cancel_work_sync(&kd->reset_task);
+	keel_stats_stop(kd);
 
 	if (keel_present(kd)) {
 		keel_hw_reset(kd);
@@ -154,6 +157,7 @@ static void keel_shutdown(struct pci_dev *pdev)
 		dev_close(kd->netdev);
 	rtnl_unlock();
 	cancel_work_sync(&kd->reset_task);
+	keel_stats_stop(kd);
 
 	if (keel_present(kd)) {
 		keel_hw_reset(kd);

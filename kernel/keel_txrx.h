@@ -176,6 +176,7 @@ struct keel_ring {
  * @rx: RX ring
  * @eims: this vector's bit in EIMS/EIMC/EICR
  * @v_idx: MSI-X vector number
+ * @irq_count: interrupts this vector took
  * @name: interrupt name
  */
 struct keel_napi_vector {
@@ -185,6 +186,7 @@ struct keel_napi_vector {
 	struct keel_ring rx;
 	u32 eims;
 	u16 v_idx;
+	u32 irq_count;
 	char name[IFNAMSIZ + 16];
 };
 

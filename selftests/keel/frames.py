@@ -3,7 +3,9 @@
 """Send and count raw Ethernet frames and UDP multicast for keel selftests.
 
 send:        send COUNT frames of one ethertype to a destination MAC,
-             802.1Q-tagged with --vlan
+             802.1Q-tagged with --vlan, with SIZE bytes after the
+             ethertype: a marker and a sequence number, or PAYLOAD (hex)
+             when given, padded with zeros
 count:       count frames of that ethertype and destination seen on an
              interface (a packet socket, which does not turn on
              promiscuous mode) until DURATION passes or STOP_FILE appears;
@@ -79,7 +81,10 @@ def cmd_send(args):
             head += vlan_tag(args.vlan, args.prio)
         head += struct.pack("!H", etype)
         for seq in range(args.count):
-            payload = MARKER + struct.pack("!I", seq)
+            if args.payload:
+                payload = bytes.fromhex(args.payload)
+            else:
+                payload = MARKER + struct.pack("!I", seq)
             s.send(head + payload.ljust(args.size, b"\0"))
             time.sleep(args.interval)
     return 0
@@ -499,6 +504,7 @@ def main():
     p.add_argument("--size", type=int, default=46)
     p.add_argument("--count", type=int, default=20)
     p.add_argument("--interval", type=float, default=0.01)
+    p.add_argument("--payload")
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("count")

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "keel/nl.h"
 
+#include <linux/netlink.h>
 #include <netlink/errno.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace keel::nl {
@@ -70,13 +73,257 @@ Result<Socket> Socket::connect(Protocol protocol) {
     return nl_error(err, protocol == Protocol::kGeneric
                              ? "connect NETLINK_GENERIC"
                              : "connect NETLINK_ROUTE");
+  // Extended acks carry the kernel's reason for refusing a request;
+  // capped acks keep the echoed request out of them.
+  const int one = 1;
+  const int fd = nl_socket_get_fd(sock.get());
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) < 0 ||
+      setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) < 0)
+    return Error::from_errno("enable netlink extended acks");
   return Socket(std::move(sock), protocol);
+}
+
+int Socket::fd() const noexcept { return nl_socket_get_fd(sock_.get()); }
+
+namespace {
+
+// State of one request while libnl's callbacks run.
+struct RequestState {
+  const ReplyHandler *on_reply = nullptr;
+  std::optional<Error> failed;  // the handler's or the kernel's error
+  bool done = false;
+  int kernel_errno = 0;
+  std::string extack;
+};
+
+// The extack message of an NLMSG_ERROR, if the kernel sent one.
+std::string extack_message(const nlmsgerr *e) {
+  // e is the payload of an nlmsghdr; the TLVs follow the (capped) echo
+  // of the request.
+  const auto *hdr = reinterpret_cast<const nlmsghdr *>(
+      reinterpret_cast<const char *>(e) - NLMSG_HDRLEN);
+  if ((hdr->nlmsg_flags & NLM_F_ACK_TLVS) == 0) return {};
+  size_t off = NLMSG_HDRLEN + sizeof(*e);
+  if ((hdr->nlmsg_flags & NLM_F_CAPPED) == 0)
+    off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+  if (hdr->nlmsg_len <= off) return {};
+  auto *head = reinterpret_cast<nlattr *>(
+      const_cast<char *>(reinterpret_cast<const char *>(hdr) + off));
+  const int len = static_cast<int>(hdr->nlmsg_len - off);
+  std::vector<nlattr *> tb(NLMSGERR_ATTR_MAX + 1, nullptr);
+  if (nla_parse(tb.data(), NLMSGERR_ATTR_MAX, head, len, nullptr) < 0)
+    return {};
+  const nlattr *msg = tb[NLMSGERR_ATTR_MSG];
+  if (msg == nullptr || nla_len(msg) <= 0) return {};
+  const auto *text = static_cast<const char *>(nla_data(msg));
+  return {text, strnlen(text, static_cast<size_t>(nla_len(msg)))};
+}
+
+int on_valid(nl_msg *msg, void *arg) {
+  auto *st = static_cast<RequestState *>(arg);
+  if (st->failed) return NL_SKIP;
+  auto res = (*st->on_reply)(msg);
+  if (!res) st->failed = res.error();
+  return NL_OK;
+}
+
+int on_finish(nl_msg * /*msg*/, void *arg) {
+  static_cast<RequestState *>(arg)->done = true;
+  return NL_STOP;
+}
+
+int on_error(sockaddr_nl * /*nla*/, nlmsgerr *e, void *arg) {
+  auto *st = static_cast<RequestState *>(arg);
+  st->done = true;
+  st->kernel_errno = -e->error;
+  st->extack = extack_message(e);
+  return NL_STOP;
+}
+
+}  // namespace
+
+Result<void> Socket::request(Msg msg, const ReplyHandler &on_reply,
+                             std::string_view what) {
+  CbPtr cb(nl_cb_alloc(NL_CB_DEFAULT));
+  if (!cb) return Error(ENOMEM, std::string(what) + ": nl_cb_alloc failed");
+  RequestState st;
+  st.on_reply = &on_reply;
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
+  nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &st);
+  nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_finish, &st);
+  nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &st);
+
+  int err = nl_send_auto(sock_.get(), msg.get());
+  if (err < 0) return nl_error(err, what);
+  while (!st.done) {
+    err = nl_recvmsgs(sock_.get(), cb.get());
+    if (err < 0 && st.kernel_errno == 0) return nl_error(err, what);
+  }
+  if (st.kernel_errno != 0) {
+    if (!st.extack.empty())
+      return Error(st.kernel_errno, std::string(what) + ": " + st.extack);
+    return Error::from_errno(st.kernel_errno, what);
+  }
+  if (st.failed) return *st.failed;
+  return {};
+}
+
+Result<int> Socket::family(std::string_view name) {
+  if (auto it = families_.find(name); it != families_.end()) return it->second;
+  auto id = resolve_genl_family(*this, name);
+  if (!id) return id.error();
+  families_.emplace(std::string(name), *id);
+  return *id;
+}
+
+Result<int> Socket::multicast_group(std::string_view family,
+                                    std::string_view group) {
+  const std::string f(family);
+  const std::string g(group);
+  const int id = genl_ctrl_resolve_grp(sock_.get(), f.c_str(), g.c_str());
+  if (id < 0) return nl_error(id, "resolve multicast group " + f + "/" + g);
+  return id;
 }
 
 Result<Msg> Msg::alloc() {
   MsgPtr msg(nlmsg_alloc());
   if (!msg) return Error(ENOMEM, "nlmsg_alloc: out of memory");
   return Msg(std::move(msg));
+}
+
+Result<Msg> genl_msg(int family, uint8_t cmd, int flags, uint8_t version) {
+  auto msg = Msg::alloc();
+  if (!msg) return msg.error();
+  if (genlmsg_put(msg->get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, cmd,
+                  version) == nullptr)
+    return Error(EMSGSIZE, "genlmsg_put: message too small");
+  return msg;
+}
+
+namespace {
+Result<void> put_result(int err, int type) {
+  if (err < 0) return nl_error(err, "add attribute " + std::to_string(type));
+  return {};
+}
+}  // namespace
+
+Result<void> put_u8(Msg &msg, int type, uint8_t value) {
+  return put_result(nla_put_u8(msg.get(), type, value), type);
+}
+
+Result<void> put_u32(Msg &msg, int type, uint32_t value) {
+  return put_result(nla_put_u32(msg.get(), type, value), type);
+}
+
+Result<void> put_u64(Msg &msg, int type, uint64_t value) {
+  return put_result(nla_put_u64(msg.get(), type, value), type);
+}
+
+Result<void> put_string(Msg &msg, int type, std::string_view value) {
+  const std::string s(value);
+  return put_result(nla_put_string(msg.get(), type, s.c_str()), type);
+}
+
+Result<void> put_flag(Msg &msg, int type) {
+  return put_result(nla_put_flag(msg.get(), type), type);
+}
+
+Result<void> put_binary(Msg &msg, int type, const void *data, size_t len) {
+  return put_result(nla_put(msg.get(), type, static_cast<int>(len), data),
+                    type);
+}
+
+Result<Nest> Nest::open(Msg &msg, int type) {
+  nlattr *attr = nla_nest_start(msg.get(), type);
+  if (attr == nullptr)
+    return Error(EMSGSIZE, "open nest " + std::to_string(type));
+  return Nest(msg.get(), attr);
+}
+
+Nest::~Nest() {
+  if (attr_ != nullptr) nla_nest_cancel(msg_, attr_);
+}
+
+void Nest::close() noexcept {
+  if (attr_ != nullptr) nla_nest_end(msg_, attr_);
+  attr_ = nullptr;
+}
+
+Result<Attrs> Attrs::parse(const nlattr *head, int len, int maxtype,
+                           const nla_policy *policy) {
+  std::vector<nlattr *> tb(static_cast<size_t>(maxtype) + 1, nullptr);
+  // libnl's signatures lack const; it neither changes nor keeps them.
+  const int err = nla_parse(tb.data(), maxtype, const_cast<nlattr *>(head), len,
+                            const_cast<nla_policy *>(policy));
+  if (err < 0) return nl_error(err, "parse attributes");
+  return Attrs(std::move(tb));
+}
+
+Result<Attrs> Attrs::parse_genl(nl_msg *msg, int maxtype,
+                                const nla_policy *policy) {
+  nlmsghdr *hdr = nlmsg_hdr(msg);
+  if (!genlmsg_valid_hdr(hdr, 0))
+    return Error(EBADMSG, "parse attributes: short generic netlink message");
+  return parse(genlmsg_attrdata(genlmsg_hdr(hdr), 0),
+               genlmsg_attrlen(genlmsg_hdr(hdr), 0), maxtype, policy);
+}
+
+Result<Attrs> Attrs::parse_nested(const nlattr *nest, int maxtype,
+                                  const nla_policy *policy) {
+  if (nest == nullptr) return Error(EINVAL, "parse attributes: no nest");
+  return parse(static_cast<const nlattr *>(nla_data(nest)), nla_len(nest),
+               maxtype, policy);
+}
+
+const nlattr *Attrs::get(int type) const noexcept {
+  if (type < 0 || static_cast<size_t>(type) >= tb_.size()) return nullptr;
+  return tb_[static_cast<size_t>(type)];
+}
+
+std::optional<uint8_t> Attrs::u8(int type) const noexcept {
+  const nlattr *a = get(type);
+  if (a == nullptr || nla_len(a) < 1) return std::nullopt;
+  return nla_get_u8(const_cast<nlattr *>(a));
+}
+
+std::optional<uint32_t> Attrs::u32(int type) const noexcept {
+  const nlattr *a = get(type);
+  if (a == nullptr || nla_len(a) < 4) return std::nullopt;
+  return nla_get_u32(const_cast<nlattr *>(a));
+}
+
+std::optional<uint64_t> Attrs::u64(int type) const noexcept {
+  const nlattr *a = get(type);
+  if (a == nullptr) return std::nullopt;
+  // The kernel sends some counters as u32 and others as u64 (uint).
+  if (nla_len(a) == 4) return nla_get_u32(const_cast<nlattr *>(a));
+  if (nla_len(a) < 8) return std::nullopt;
+  return nla_get_u64(const_cast<nlattr *>(a));
+}
+
+std::optional<std::string> Attrs::str(int type) const {
+  const nlattr *a = get(type);
+  if (a == nullptr) return std::nullopt;
+  const auto *text = static_cast<const char *>(nla_data(a));
+  return std::string(text, strnlen(text, static_cast<size_t>(nla_len(a))));
+}
+
+std::vector<uint8_t> Attrs::binary(int type) const {
+  const nlattr *a = get(type);
+  if (a == nullptr) return {};
+  const auto *p = static_cast<const uint8_t *>(nla_data(a));
+  return {p, p + nla_len(a)};
+}
+
+std::vector<const nlattr *> attr_list(const nlattr *nest) {
+  std::vector<const nlattr *> out;
+  if (nest == nullptr) return out;
+  const nlattr *pos = nullptr;
+  int rem = 0;
+  nla_for_each_nested(pos, const_cast<nlattr *>(nest), rem) {
+    out.push_back(pos);
+  }
+  return out;
 }
 
 int Cache::size() const noexcept {

@@ -3,8 +3,15 @@
 // Talks to the host kernel over netlink; needs no privilege.
 #include "keel/nl.h"
 
+#include <linux/ethtool_netlink.h>
+#include <linux/genetlink.h>
+#include <netlink/genl/genl.h>
+
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <set>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -69,6 +76,121 @@ TEST(Genl, RejectsRouteSocket) {
   auto id = nl::resolve_genl_family(*sock, "nlctrl");
   ASSERT_FALSE(id);
   EXPECT_EQ(id.error().errnum(), EINVAL);
+}
+
+TEST(Request, DumpsGenlFamilies) {
+  auto sock = nl::Socket::connect(nl::Protocol::kGeneric);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto msg = nl::genl_msg(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_DUMP);
+  ASSERT_TRUE(msg) << msg.error().str();
+  std::set<std::string> names;
+  std::array<nla_policy, CTRL_ATTR_MAX + 1> policy{};
+  policy[CTRL_ATTR_FAMILY_NAME].type = NLA_STRING;
+  auto res = sock->request(
+      std::move(*msg),
+      [&](nl_msg *reply) -> Result<void> {
+        auto attrs = nl::Attrs::parse_genl(reply, CTRL_ATTR_MAX, policy.data());
+        if (!attrs) return attrs.error();
+        if (auto name = attrs->str(CTRL_ATTR_FAMILY_NAME)) names.insert(*name);
+        return {};
+      },
+      "dump families");
+  ASSERT_TRUE(res) << res.error().str();
+  EXPECT_TRUE(names.contains("nlctrl"));
+}
+
+TEST(Request, HandlerErrorStopsTheRequest) {
+  auto sock = nl::Socket::connect(nl::Protocol::kGeneric);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto msg = nl::genl_msg(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_DUMP);
+  ASSERT_TRUE(msg) << msg.error().str();
+  int calls = 0;
+  auto res = sock->request(
+      std::move(*msg),
+      [&](nl_msg *) -> Result<void> {
+        ++calls;
+        return Error(EBADMSG, "garbage");
+      },
+      "dump families");
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().errnum(), EBADMSG);
+  EXPECT_EQ(calls, 1);
+  // The socket stays usable after the failed request.
+  EXPECT_TRUE(sock->family("nlctrl"));
+}
+
+// The kernel's extended ack text reaches the caller.
+TEST(Request, ReportsExtack) {
+  auto sock = nl::Socket::connect(nl::Protocol::kGeneric);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto family = sock->family("ethtool");
+  if (!family && family.error().errnum() == ENOENT)
+    GTEST_SKIP() << "kernel without CONFIG_ETHTOOL_NETLINK";
+  ASSERT_TRUE(family) << family.error().str();
+  auto msg = nl::genl_msg(*family, ETHTOOL_MSG_LINKINFO_GET, 0);
+  ASSERT_TRUE(msg) << msg.error().str();
+  {
+    auto hdr = nl::Nest::open(*msg, ETHTOOL_A_LINKINFO_HEADER);
+    ASSERT_TRUE(hdr) << hdr.error().str();
+    ASSERT_TRUE(nl::put_string(*msg, ETHTOOL_A_HEADER_DEV_NAME, "keel-nosuch"));
+    hdr->close();
+  }
+  auto res = sock->request(
+      std::move(*msg), [](nl_msg *) -> Result<void> { return {}; },
+      "linkinfo keel-nosuch");
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().errnum(), ENODEV);
+  EXPECT_NE(res.error().message().find("linkinfo keel-nosuch: no device"),
+            std::string::npos)
+      << res.error().message();
+}
+
+TEST(Attrs, BuildsAndParsesNests) {
+  auto msg = nl::genl_msg(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+  ASSERT_TRUE(msg);
+  ASSERT_TRUE(nl::put_u32(*msg, 1, 0xdeadbeef));
+  {
+    auto nest = nl::Nest::open(*msg, 2);
+    ASSERT_TRUE(nest);
+    ASSERT_TRUE(nl::put_u64(*msg, 1, 1ULL << 40));
+    ASSERT_TRUE(nl::put_string(*msg, 2, "eth0"));
+    ASSERT_TRUE(nl::put_u32(*msg, 3, 7));
+    nest->close();
+  }
+  {
+    // Cancelled: never closed.
+    auto nest = nl::Nest::open(*msg, 3);
+    ASSERT_TRUE(nest);
+    ASSERT_TRUE(nl::put_u8(*msg, 1, 1));
+  }
+  std::array<nla_policy, 4> top{};
+  top[1].type = NLA_U32;
+  top[2].type = NLA_NESTED;
+  auto attrs = nl::Attrs::parse_genl(msg->get(), 3, top.data());
+  ASSERT_TRUE(attrs) << attrs.error().str();
+  EXPECT_EQ(attrs->u32(1), 0xdeadbeefU);
+  EXPECT_FALSE(attrs->has(3));
+  EXPECT_EQ(attrs->u32(99), std::nullopt);
+
+  std::array<nla_policy, 4> inner{};
+  inner[2].type = NLA_STRING;
+  auto in = nl::Attrs::parse_nested(attrs->get(2), 3, inner.data());
+  ASSERT_TRUE(in) << in.error().str();
+  EXPECT_EQ(in->u64(1), 1ULL << 40);
+  EXPECT_EQ(in->str(2), "eth0");
+  EXPECT_EQ(in->u64(3), 7U);  // a u32 read as a counter
+  EXPECT_EQ(nl::attr_list(attrs->get(2)).size(), 3U);
+}
+
+TEST(Attrs, PolicyRejectsShortAttribute) {
+  auto msg = nl::genl_msg(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+  ASSERT_TRUE(msg);
+  ASSERT_TRUE(nl::put_u8(*msg, 1, 1));
+  std::array<nla_policy, 2> top{};
+  top[1].type = NLA_U32;  // the kernel promised a u32 and sent a u8
+  auto attrs = nl::Attrs::parse_genl(msg->get(), 1, top.data());
+  ASSERT_FALSE(attrs);
+  EXPECT_EQ(attrs.error().errnum(), EINVAL);
 }
 
 }  // namespace

@@ -15,12 +15,21 @@
 // to another thread is fine.
 #pragma once
 
+#include <netlink/attr.h>
 #include <netlink/cache.h>
+#include <netlink/handlers.h>
 #include <netlink/msg.h>
 #include <netlink/socket.h>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "keel/result.h"
 
@@ -37,6 +46,7 @@ struct FreeFn {
 using SockPtr = std::unique_ptr<nl_sock, FreeFn<nl_sock, nl_socket_free>>;
 using MsgPtr = std::unique_ptr<nl_msg, FreeFn<nl_msg, nlmsg_free>>;
 using CachePtr = std::unique_ptr<nl_cache, FreeFn<nl_cache, nl_cache_free>>;
+using CbPtr = std::unique_ptr<nl_cb, FreeFn<nl_cb, nl_cb_put>>;
 
 // libnl error code (negative NLE_* or positive) to a positive errno.
 int nl_to_errno(int nlerr) noexcept;
@@ -48,13 +58,35 @@ enum class Protocol {
   kGeneric,  // NETLINK_GENERIC (ethtool, devlink, netdev families)
 };
 
-// A connected netlink socket.
+class Msg;
+
+// Called for each reply message of a request; the message is lent for the
+// call. An Error return stops the request and becomes its result.
+using ReplyHandler = std::function<Result<void>(nl_msg *)>;
+
+// A connected netlink socket. Sockets ask the kernel for extended acks
+// (NETLINK_EXT_ACK), so a refused request reports the kernel's message.
 class Socket {
  public:
   static Result<Socket> connect(Protocol protocol);
 
   [[nodiscard]] nl_sock *get() const noexcept { return sock_.get(); }
   [[nodiscard]] Protocol protocol() const noexcept { return protocol_; }
+  // The file descriptor, for poll(); owned by the socket.
+  [[nodiscard]] int fd() const noexcept;
+
+  // Send msg (a request or a dump), hand every reply to on_reply and wait
+  // for the kernel's ack or the dump's end. A kernel error becomes
+  // Error(errno, "what: <extack message>") or, without an extack message,
+  // Error(errno, "what: <strerror>").
+  Result<void> request(Msg msg, const ReplyHandler &on_reply,
+                       std::string_view what);
+
+  // The numeric id of a generic netlink family, resolved once and then
+  // remembered. ENOENT if the kernel has no such family.
+  Result<int> family(std::string_view name);
+  // The id of a family's multicast group; ENOENT if it has none so named.
+  Result<int> multicast_group(std::string_view family, std::string_view group);
 
  private:
   Socket(SockPtr sock, Protocol protocol)
@@ -62,6 +94,7 @@ class Socket {
 
   SockPtr sock_;
   Protocol protocol_;
+  std::map<std::string, int, std::less<>> families_;
 };
 
 // A netlink message being built or parsed.
@@ -80,6 +113,75 @@ class Msg {
 
   MsgPtr msg_;
 };
+
+// Start a generic netlink message for family/cmd. flags: NLM_F_DUMP for
+// a dump, 0 for a request (libnl adds NLM_F_REQUEST and NLM_F_ACK).
+Result<Msg> genl_msg(int family, uint8_t cmd, int flags, uint8_t version = 1);
+
+// Attribute builders; each fails with EMSGSIZE when the message is full.
+Result<void> put_u8(Msg &msg, int type, uint8_t value);
+Result<void> put_u32(Msg &msg, int type, uint32_t value);
+Result<void> put_u64(Msg &msg, int type, uint64_t value);
+Result<void> put_string(Msg &msg, int type, std::string_view value);
+Result<void> put_flag(Msg &msg, int type);
+Result<void> put_binary(Msg &msg, int type, const void *data, size_t len);
+
+// A nested attribute being built: open it, add to the message, then
+// close(). A Nest not closed is cancelled when it goes away.
+class Nest {
+ public:
+  static Result<Nest> open(Msg &msg, int type);
+  Nest(Nest &&other) noexcept
+      : msg_(other.msg_), attr_(std::exchange(other.attr_, nullptr)) {}
+  Nest &operator=(Nest &&) = delete;
+  Nest(const Nest &) = delete;
+  Nest &operator=(const Nest &) = delete;
+  ~Nest();
+
+  void close() noexcept;
+
+ private:
+  Nest(nl_msg *msg, nlattr *attr) : msg_(msg), attr_(attr) {}
+
+  nl_msg *msg_;   // lent by the Msg being built; not owned
+  nlattr *attr_;  // inside msg_; null once closed or cancelled
+};
+
+// One level of parsed attributes, indexed by type; attributes are lent
+// from the message being parsed and valid only while it is. Parsing
+// validates against a policy, so getters trust the types they read.
+class Attrs {
+ public:
+  // Parse a stream of attributes (e.g. a nest's payload).
+  static Result<Attrs> parse(const nlattr *head, int len, int maxtype,
+                             const nla_policy *policy);
+  // Parse the top-level attributes of a generic netlink message.
+  static Result<Attrs> parse_genl(nl_msg *msg, int maxtype,
+                                  const nla_policy *policy);
+  // Parse the payload of a nested attribute.
+  static Result<Attrs> parse_nested(const nlattr *nest, int maxtype,
+                                    const nla_policy *policy);
+
+  [[nodiscard]] const nlattr *get(int type) const noexcept;
+  [[nodiscard]] bool has(int type) const noexcept {
+    return get(type) != nullptr;
+  }
+  [[nodiscard]] std::optional<uint8_t> u8(int type) const noexcept;
+  [[nodiscard]] std::optional<uint32_t> u32(int type) const noexcept;
+  [[nodiscard]] std::optional<uint64_t> u64(int type) const noexcept;
+  // A NUL-terminated string attribute (NLA_STRING/NLA_NUL_STRING).
+  [[nodiscard]] std::optional<std::string> str(int type) const;
+  [[nodiscard]] std::vector<uint8_t> binary(int type) const;
+
+ private:
+  explicit Attrs(std::vector<nlattr *> tb) : tb_(std::move(tb)) {}
+
+  std::vector<nlattr *> tb_;  // index = type; entries point into a message
+};
+
+// Every attribute of a stream (a nest's payload), in order, with types;
+// for arrays of nests that repeat one type.
+std::vector<const nlattr *> attr_list(const nlattr *nest);
 
 // A libnl object cache (links, addresses ...).
 class Cache {

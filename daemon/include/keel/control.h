@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// keel::ControlServer: keeld's control socket.
+//
+// Protocol: a unix stream socket carrying one JSON object per line in each
+// direction. A request is
+//     {"cmd": "status", "args": {...}}
+// and its answer, on one line,
+//     {"ok": true, "result": ...}   or
+//     {"ok": false, "error": "text", "errno": "EINVAL"}
+// Requests on one connection are answered in order. A line longer than
+// kMaxRequest bytes, text that is not a JSON object, or a request without
+// a string "cmd" is answered with an error and the connection is closed;
+// the daemon and its other connections are unaffected. An unknown command
+// or bad arguments are answered with an error and the connection stays.
+//
+// Access: the socket file is created with mode 0660 (owner root or the
+// daemon's user, group optional). On top of the file mode, each peer's
+// credentials (SO_PEERCRED) are checked when it connects: root, the
+// daemon's own uid, or a member of the socket's group (as primary group)
+// are served; anyone else is refused with an error line.
+//
+// Threading: single-threaded. fd() is an epoll descriptor covering the
+// listener and every connection; when it is readable the owner calls
+// dispatch(), which never blocks.
+//
+// Counters: connections accepted, refused (credentials), closed for bad
+// input, requests answered; see stats().
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "keel/fd.h"
+#include "keel/result.h"
+
+namespace keel {
+
+// A request handler: args in, result out, or an Error that the client
+// receives as {"ok": false, ...}.
+using ControlHandler =
+    std::function<Result<nlohmann::json>(const nlohmann::json &args)>;
+
+struct ControlStats {
+  uint64_t accepted = 0;
+  uint64_t refused = 0;    // credentials not allowed
+  uint64_t bad_input = 0;  // closed for oversized or malformed input
+  uint64_t requests = 0;   // answered, ok or not
+};
+
+class ControlServer {
+  struct Token {
+    explicit Token() = default;
+  };
+
+ public:
+  static constexpr size_t kMaxRequest = size_t{64} * 1024;
+  static constexpr size_t kMaxClients = 64;
+
+  // Listen on path (a stale socket file is replaced; a live one is
+  // EADDRINUSE). group: the socket's group, or nullopt to keep ours.
+  static Result<std::unique_ptr<ControlServer>> listen(
+      const std::string &path, std::optional<gid_t> group = std::nullopt);
+  // Serve an already listening socket (tests, socket activation).
+  static Result<std::unique_ptr<ControlServer>> adopt(Fd listener, gid_t group);
+
+  // For listen()/adopt() only: nobody else can name a Token.
+  ControlServer(Token, Fd listener, Fd epoll, gid_t group);
+
+  ControlServer(const ControlServer &) = delete;
+  ControlServer &operator=(const ControlServer &) = delete;
+  ControlServer(ControlServer &&) = delete;
+  ControlServer &operator=(ControlServer &&) = delete;
+  ~ControlServer();
+
+  void on(std::string cmd, ControlHandler handler);
+
+  [[nodiscard]] int fd() const noexcept { return epoll_.get(); }
+  // Accept, read, answer and write whatever is ready; never blocks.
+  void dispatch();
+
+  [[nodiscard]] const ControlStats &stats() const noexcept { return stats_; }
+  [[nodiscard]] size_t clients() const noexcept { return clients_.size(); }
+
+  // One answer line (without '\n') for a request line; public for tests.
+  // close is set when the connection must be closed after the answer.
+  std::string answer(std::string_view line, bool &close);
+
+ private:
+  struct Client {
+    Fd fd;
+    std::string in;   // bytes read, not yet a whole line
+    std::string out;  // answers not yet written
+    bool closing = false;
+  };
+
+  void accept_all();
+  void serve(int fd, uint32_t events);
+  bool flush(Client &c);
+  void drop(int fd);
+  [[nodiscard]] bool allowed(int fd) const;
+
+  Fd listener_;
+  Fd epoll_;
+  gid_t group_;
+  std::string path_;  // unlinked on destruction; "" if adopted
+  std::map<int, Client> clients_;
+  std::map<std::string, ControlHandler, std::less<>> handlers_;
+  ControlStats stats_;
+};
+
+// Client side, for keelctl and tests: connect, send one request, read one
+// answer line. timeout_ms bounds the whole exchange.
+Result<nlohmann::json> control_call(const std::string &path,
+                                    std::string_view cmd,
+                                    const nlohmann::json &args,
+                                    int timeout_ms = 30000);
+
+}  // namespace keel

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "keel/control.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+#include <vector>
+
+namespace keel {
+
+namespace {
+
+using nlohmann::json;
+
+std::string dump(const json &j) {
+  // Interface names and kernel messages are bytes, not always UTF-8.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json error_json(const Error &err) {
+  return json{{"ok", false},
+              {"error", err.message()},
+              {"errno", errno_name(err.errnum())},
+              {"errnum", err.errnum()}};
+}
+
+Result<sockaddr_un> unix_address(const std::string &path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path))
+    return Error(ENAMETOOLONG,
+                 "control socket path '" + path + "' is empty or too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
+Result<Fd> unix_socket(int flags) {
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0));
+  if (!fd.valid()) return Error::from_errno("control socket");
+  return fd;
+}
+
+int connect_to(int fd, const sockaddr_un &addr) {
+  return ::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr));
+}
+
+// A socket file left by a daemon that died is replaced; one that answers
+// belongs to a running daemon.
+Result<void> remove_stale(const std::string &path, const sockaddr_un &addr) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) < 0) {
+    if (errno == ENOENT) return {};
+    return Error::from_errno("stat " + path);
+  }
+  if (!S_ISSOCK(st.st_mode))
+    return Error(EEXIST, path + " exists and is not a socket");
+  auto probe = unix_socket(0);
+  if (!probe) return probe.error();
+  if (connect_to(probe->get(), addr) == 0)
+    return Error(EADDRINUSE, path + ": another keeld is listening");
+  if (::unlink(path.c_str()) < 0 && errno != ENOENT)
+    return Error::from_errno("remove stale " + path);
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ControlServer>> ControlServer::listen(
+    const std::string &path, std::optional<gid_t> group) {
+  auto addr = unix_address(path);
+  if (!addr) return addr.error();
+  auto stale = remove_stale(path, *addr);
+  if (!stale) return stale.error();
+  auto fd = unix_socket(SOCK_NONBLOCK);
+  if (!fd) return fd.error();
+  if (::bind(fd->get(), reinterpret_cast<const sockaddr *>(&*addr),
+             sizeof(*addr)) < 0)
+    return Error::from_errno("bind " + path);
+  // Nobody can connect before listen(), so the mode is set in time.
+  if (::chmod(path.c_str(), 0660) < 0 ||
+      (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) < 0)) {
+    auto err = Error::from_errno("set the mode of " + path);
+    ::unlink(path.c_str());
+    return err;
+  }
+  if (::listen(fd->get(), 16) < 0) {
+    auto err = Error::from_errno("listen on " + path);
+    ::unlink(path.c_str());
+    return err;
+  }
+  auto server = adopt(std::move(*fd), group.value_or(::getegid()));
+  if (!server) {
+    ::unlink(path.c_str());
+    return server.error();
+  }
+  (*server)->path_ = path;
+  return server;
+}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::adopt(Fd listener,
+                                                            gid_t group) {
+  Fd ep(::epoll_create1(EPOLL_CLOEXEC));
+  if (!ep.valid()) return Error::from_errno("epoll_create1");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listener.get();
+  if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, listener.get(), &ev) < 0)
+    return Error::from_errno("epoll_ctl control listener");
+  return std::make_unique<ControlServer>(Token{}, std::move(listener),
+                                         std::move(ep), group);
+}
+
+ControlServer::ControlServer(Token /*token*/, Fd listener, Fd epoll,
+                             gid_t group)
+    : listener_(std::move(listener)), epoll_(std::move(epoll)), group_(group) {}
+
+ControlServer::~ControlServer() {
+  if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+void ControlServer::on(std::string cmd, ControlHandler handler) {
+  handlers_[std::move(cmd)] = std::move(handler);
+}
+
+void ControlServer::dispatch() {
+  std::array<epoll_event, 32> events{};
+  for (;;) {
+    const int n = ::epoll_wait(epoll_.get(), events.data(),
+                               static_cast<int>(events.size()), 0);
+    if (n <= 0) return;
+    for (int i = 0; i < n; i++) {
+      const auto &ev = events[static_cast<size_t>(i)];
+      if (ev.data.fd == listener_.get())
+        accept_all();
+      else
+        serve(ev.data.fd, ev.events);
+    }
+  }
+}
+
+bool ControlServer::allowed(int fd) const {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return false;
+  return cred.uid == 0 || cred.uid == ::geteuid() || cred.gid == group_;
+}
+
+void ControlServer::accept_all() {
+  for (;;) {
+    Fd fd(::accept4(listener_.get(), nullptr, nullptr,
+                    SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd.valid()) return;  // EAGAIN, or the peer left already
+
+    std::string refusal;
+    if (!allowed(fd.get())) {
+      stats_.refused++;
+      refusal = "permission denied: not root, keeld's user or its group";
+    } else if (clients_.size() >= kMaxClients) {
+      refusal = "too many control connections";
+    }
+    if (!refusal.empty()) {
+      // Best effort: the socket is new, its buffer empty.
+      const std::string line = dump(error_json(Error(EACCES, refusal))) + "\n";
+      (void)!::write(fd.get(), line.data(), line.size());
+      continue;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd.get();
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) < 0) continue;
+    stats_.accepted++;
+    const int key = fd.get();
+    clients_[key].fd = std::move(fd);
+  }
+}
+
+std::string ControlServer::answer(std::string_view line, bool &close) {
+  close = false;
+  const json req = json::parse(line, nullptr, false);
+  if (req.is_discarded() || !req.is_object()) {
+    close = true;
+    return dump(error_json(Error(EINVAL, "request is not a JSON object")));
+  }
+  auto cmd = req.find("cmd");
+  if (cmd == req.end() || !cmd->is_string()) {
+    close = true;
+    return dump(
+        error_json(Error(EINVAL, "request has no string member 'cmd'")));
+  }
+  const json empty = json::object();
+  auto args = req.find("args");
+  if (args != req.end() && !args->is_object())
+    return dump(error_json(Error(EINVAL, "'args' must be an object")));
+  auto handler = handlers_.find(cmd->get_ref<const std::string &>());
+  if (handler == handlers_.end())
+    return dump(error_json(
+        Error(EINVAL, "unknown command '" + cmd->get<std::string>() + "'")));
+
+  stats_.requests++;
+  // Handlers read their arguments with nlohmann::json, which throws on a
+  // wrong type: that is the client's error, answered as such.
+  try {
+    auto result = handler->second(args != req.end() ? *args : empty);
+    if (!result) return dump(error_json(result.error()));
+    return dump(json{{"ok", true}, {"result", std::move(*result)}});
+  } catch (const json::exception &e) {
+    return dump(
+        error_json(Error(EINVAL, std::string("bad arguments: ") + e.what())));
+  }
+}
+
+void ControlServer::serve(int fd, uint32_t events) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  Client &c = it->second;
+
+  bool eof = (events & (EPOLLHUP | EPOLLERR)) != 0;
+  if ((events & (EPOLLIN | EPOLLRDHUP)) != 0 && !c.closing) {
+    std::array<char, 4096> buf{};
+    for (;;) {
+      const ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n > 0) {
+        c.in.append(buf.data(), static_cast<size_t>(n));
+        if (c.in.size() > kMaxRequest + 1) break;
+        continue;
+      }
+      if (n == 0 || (errno != EAGAIN && errno != EINTR)) eof = true;
+      if (n == 0 || errno != EINTR) break;
+    }
+    size_t pos = 0;
+    for (size_t nl;
+         !c.closing && (nl = c.in.find('\n', pos)) != std::string::npos;
+         pos = nl + 1) {
+      if (nl - pos > kMaxRequest) break;
+      bool close = false;
+      const std::string_view all = c.in;
+      c.out += answer(all.substr(pos, nl - pos), close);
+      c.out += '\n';
+      if (close) {
+        stats_.bad_input++;
+        c.closing = true;
+      }
+    }
+    c.in.erase(0, pos);
+    if (!c.closing && c.in.size() > kMaxRequest) {
+      stats_.bad_input++;
+      c.out += dump(error_json(Error(EMSGSIZE, "request longer than " +
+                                                   std::to_string(kMaxRequest) +
+                                                   " bytes"))) +
+               "\n";
+      c.closing = true;
+    }
+    if (c.closing) c.in.clear();
+  }
+  if (eof) c.closing = true;
+  if (!flush(c) || (c.closing && c.out.empty())) drop(fd);
+}
+
+// Write what is pending; false when the connection is broken.
+bool ControlServer::flush(Client &c) {
+  while (!c.out.empty()) {
+    const ssize_t n =
+        ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out.erase(0, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    return false;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLRDHUP | (c.out.empty() ? EPOLLIN : EPOLLOUT);
+  ev.data.fd = c.fd.get();
+  return ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev) == 0;
+}
+
+void ControlServer::drop(int fd) {
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  clients_.erase(fd);
+}
+
+Result<nlohmann::json> control_call(const std::string &path,
+                                    std::string_view cmd,
+                                    const nlohmann::json &args,
+                                    int timeout_ms) {
+  auto addr = unix_address(path);
+  if (!addr) return addr.error();
+  auto fd = unix_socket(0);
+  if (!fd) return fd.error();
+  timeval tv{.tv_sec = timeout_ms / 1000,
+             .tv_usec = static_cast<suseconds_t>(timeout_ms % 1000) * 1000};
+  if (::setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+      ::setsockopt(fd->get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+    return Error::from_errno("control socket timeout");
+  if (connect_to(fd->get(), *addr) < 0)
+    return Error::from_errno("connect to keeld at " + path);
+
+  const std::string line =
+      dump(json{{"cmd", std::string(cmd)}, {"args", args}}) + "\n";
+  std::optional<Error> send_error;
+  for (size_t off = 0; off < line.size();) {
+    const ssize_t n =
+        ::send(fd->get(), line.data() + off, line.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // keeld may have answered and closed already (a refused peer):
+      // its answer says more than EPIPE.
+      send_error = Error::from_errno("send to keeld");
+      break;
+    }
+    off += static_cast<size_t>(n);
+  }
+  std::string in;
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const ssize_t n = ::read(fd->get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && send_error) return *send_error;
+    if (n < 0) return Error::from_errno("read from keeld");
+    if (n == 0) break;
+    in.append(buf.data(), static_cast<size_t>(n));
+    if (in.find('\n') != std::string::npos) break;
+  }
+  const auto nl = in.find('\n');
+  if (nl == std::string::npos) {
+    if (send_error) return *send_error;
+    return Error(EPROTO, "keeld closed the connection without an answer");
+  }
+  const std::string_view text = in;
+  json reply = json::parse(text.substr(0, nl), nullptr, false);
+  if (reply.is_discarded() || !reply.is_object() || !reply.contains("ok") ||
+      !reply["ok"].is_boolean())
+    return Error(EPROTO, "keeld's answer is not valid");
+  if (reply["ok"].get<bool>())
+    return reply.contains("result") ? reply["result"] : json();
+  const int errnum = reply.value("errnum", EIO);
+  return Error(errnum > 0 ? errnum : EIO,
+               reply.value("error", std::string("keeld refused the request")));
+}
+
+}  // namespace keel

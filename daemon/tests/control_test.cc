@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The control socket: protocol answers, and a real server on a socket in
+// a temporary directory with clients on other threads.
+#include "keel/control.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace keel {
+namespace {
+
+using nlohmann::json;
+
+class ControlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "keelctl-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/keeld.sock";
+    auto server = ControlServer::listen(path_);
+    ASSERT_TRUE(server) << server.error().str();
+    server_ = std::move(*server);
+    server_->on("echo", [](const json &args) -> Result<json> { return args; });
+    server_->on("fail", [](const json &) -> Result<json> {
+      return Error(ENODEV, "no such interface 'eth9'");
+    });
+    server_->on("typed", [](const json &args) -> Result<json> {
+      return json(args.at("n").get<int>() + 1);
+    });
+  }
+
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Run fn on another thread while this one serves the socket.
+  template <typename Fn>
+  void with_server(Fn fn) {
+    std::atomic<bool> done = false;
+    std::thread client([&] {
+      fn();
+      done = true;
+    });
+    while (!done) {
+      pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+      ::poll(&p, 1, 20);
+      server_->dispatch();
+    }
+    client.join();
+  }
+
+  // A raw connection: send bytes, read until EOF (want_lines 0) or until
+  // want_lines answer lines arrived.
+  static std::string raw(const std::string &path, const std::string &bytes,
+                         size_t want_lines, bool hang_up = false) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0) {
+      ::close(fd);
+      return "connect failed";
+    }
+    timeval tv{.tv_sec = 10, .tv_usec = 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    size_t off = 0;
+    while (off < bytes.size()) {
+      const ssize_t n =
+          ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    if (hang_up) ::shutdown(fd, SHUT_WR);
+    std::string in;
+    std::array<char, 4096> buf{};
+    for (;;) {
+      const ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n <= 0) break;
+      in.append(buf.data(), static_cast<size_t>(n));
+      if (want_lines > 0 && static_cast<size_t>(std::count(in.begin(), in.end(),
+                                                           '\n')) >= want_lines)
+        break;
+    }
+    ::close(fd);
+    return in;
+  }
+
+  std::string dir_;
+  std::string path_;
+  std::unique_ptr<ControlServer> server_;
+};
+
+TEST_F(ControlTest, AnswersMalformedInputAndAsksToClose) {
+  bool close = false;
+  auto a = json::parse(server_->answer("{not json", close));
+  EXPECT_TRUE(close);
+  EXPECT_FALSE(a["ok"].get<bool>());
+  EXPECT_EQ(a["errno"], "EINVAL");
+
+  a = json::parse(server_->answer("[1,2]", close));
+  EXPECT_TRUE(close);
+  a = json::parse(server_->answer(R"({"cmd": 7})", close));
+  EXPECT_TRUE(close);
+  EXPECT_NE(a["error"].get<std::string>().find("cmd"), std::string::npos);
+}
+
+TEST_F(ControlTest, AnswersBadRequestsAndKeepsTheConnection) {
+  bool close = true;
+  auto a = json::parse(server_->answer(R"({"cmd": "nope"})", close));
+  EXPECT_FALSE(close);
+  EXPECT_EQ(a["error"], "unknown command 'nope'");
+
+  a = json::parse(server_->answer(R"({"cmd": "echo", "args": 3})", close));
+  EXPECT_FALSE(close);
+  EXPECT_FALSE(a["ok"].get<bool>());
+
+  a = json::parse(server_->answer(R"({"cmd": "fail"})", close));
+  EXPECT_FALSE(close);
+  EXPECT_EQ(a["errno"], "ENODEV");
+  EXPECT_EQ(a["errnum"], ENODEV);
+  EXPECT_EQ(a["error"], "no such interface 'eth9'");
+
+  // A handler reading an argument of the wrong type.
+  a = json::parse(
+      server_->answer(R"({"cmd": "typed", "args": {"n": "x"}})", close));
+  EXPECT_FALSE(close);
+  EXPECT_EQ(a["errno"], "EINVAL");
+
+  a = json::parse(
+      server_->answer(R"({"cmd": "typed", "args": {"n": 41}})", close));
+  EXPECT_TRUE(a["ok"].get<bool>());
+  EXPECT_EQ(a["result"], 42);
+}
+
+TEST_F(ControlTest, SocketHasMode0660) {
+  struct stat st {};
+  ASSERT_EQ(::lstat(path_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660U);
+}
+
+TEST_F(ControlTest, CallRoundTrip) {
+  with_server([&] {
+    auto r = control_call(path_, "echo", json{{"ifname", "eth0"}});
+    ASSERT_TRUE(r) << r.error().str();
+    EXPECT_EQ((*r)["ifname"], "eth0");
+
+    auto f = control_call(path_, "fail", json::object());
+    ASSERT_FALSE(f);
+    EXPECT_EQ(f.error().errnum(), ENODEV);
+    EXPECT_EQ(f.error().message(), "no such interface 'eth9'");
+  });
+  EXPECT_EQ(server_->stats().requests, 2U);
+}
+
+TEST_F(ControlTest, PipelinedRequestsAreAnsweredInOrder) {
+  std::string got;
+  with_server([&] {
+    got = raw(path_,
+              R"({"cmd":"echo","args":{"n":1}})"
+              "\n"
+              R"({"cmd":"echo","args":{"n":2}})"
+              "\n",
+              2);
+  });
+  EXPECT_EQ(got, R"({"ok":true,"result":{"n":1}})"
+                 "\n"
+                 R"({"ok":true,"result":{"n":2}})"
+                 "\n");
+}
+
+TEST_F(ControlTest, OversizedRequestIsRefusedAndClosed) {
+  std::string got;
+  with_server([&] {
+    got = raw(path_, std::string(ControlServer::kMaxRequest + 4096, 'x'), 0);
+    // The daemon is unaffected: the next client is served.
+    auto r = control_call(path_, "echo", json{{"ok", 1}});
+    EXPECT_TRUE(r) << r.error().str();
+  });
+  ASSERT_FALSE(got.empty());
+  auto a = json::parse(got.substr(0, got.find('\n')));
+  EXPECT_EQ(a["errno"], "EMSGSIZE");
+  // Exactly one answer, then EOF: the connection was closed.
+  EXPECT_EQ(got.find('\n'), got.size() - 1);
+  EXPECT_EQ(server_->stats().bad_input, 1U);
+  EXPECT_EQ(server_->clients(), 0U);
+}
+
+TEST_F(ControlTest, MalformedRequestClosesOnlyItsConnection) {
+  std::string got;
+  with_server([&] {
+    got =
+        raw(path_, "{\"cmd\": \"echo\", \"args\": {\n{\"cmd\":\"echo\"}\n", 0);
+    auto r = control_call(path_, "echo", json{{"still", "here"}});
+    EXPECT_TRUE(r) << r.error().str();
+  });
+  // One error answer; the second line was never served.
+  EXPECT_EQ(got.find('\n'), got.size() - 1);
+  EXPECT_NE(got.find("not a JSON object"), std::string::npos);
+}
+
+TEST_F(ControlTest, ClientThatVanishesMidRequestIsForgotten) {
+  with_server([&] {
+    (void)raw(path_, R"({"cmd":"echo")", 0, true);  // no newline, then EOF
+  });
+  server_->dispatch();
+  EXPECT_EQ(server_->clients(), 0U);
+}
+
+TEST_F(ControlTest, StaleSocketIsReplacedLiveOneIsNot) {
+  auto second = ControlServer::listen(path_);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().errnum(), EADDRINUSE);
+
+  server_.reset();  // unlinks; make a stale file by hand
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path_.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)), 0);
+  ::close(fd);
+  auto third = ControlServer::listen(path_);
+  EXPECT_TRUE(third) << third.error().str();
+}
+
+TEST_F(ControlTest, RegularFileIsNotReplaced) {
+  server_.reset();  // unlinks the socket
+  const int fd = ::open(path_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  auto s = ControlServer::listen(path_);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().errnum(), EEXIST);
+}
+
+TEST_F(ControlTest, NoDaemonIsAClearError) {
+  auto r = control_call(dir_ + "/absent.sock", "echo", json::object());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("connect to keeld"), std::string::npos);
+}
+
+// A peer that is neither root, keeld's user nor in its group is refused.
+// Needs root to become another user; CI runs make check as root.
+TEST_F(ControlTest, RefusesOtherUsers) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  ASSERT_EQ(::chmod(path_.c_str(), 0666), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgid(65534) < 0 || ::setuid(65534) < 0) ::_exit(2);
+    auto r = control_call(path_, "echo", json::object(), 5000);
+    if (r || r.error().errnum() != EACCES)
+      std::fprintf(stderr, "child: %s\n",
+                   r ? "served" : r.error().str().c_str());
+    ::_exit(!r && r.error().errnum() == EACCES ? 0 : 1);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+    ::poll(&p, 1, 20);
+    server_->dispatch();
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(server_->stats().refused, 1U);
+}
+
+}  // namespace
+}  // namespace keel

@@ -167,6 +167,11 @@ struct IfaceCounters {
 
 class NicControl {
  public:
+  NicControl() = default;
+  NicControl(const NicControl &) = delete;
+  NicControl &operator=(const NicControl &) = delete;
+  NicControl(NicControl &&) = delete;
+  NicControl &operator=(NicControl &&) = delete;
   virtual ~NicControl() = default;
 
   // Every interface, ordered by ifindex.

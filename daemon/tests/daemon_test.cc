@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// keeld's loop with an in-memory NicControl: control commands, sweeps and
+// the stop signal.
+#include "keel/daemon.h"
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "keel/control.h"
+
+namespace keel {
+namespace {
+
+using nlohmann::json;
+
+Counter counter(std::string group, std::string queue, std::string name,
+                uint64_t value) {
+  Counter c;
+  c.group = std::move(group);
+  c.queue = std::move(queue);
+  c.name = std::move(name);
+  c.value = value;
+  return c;
+}
+
+// Two interfaces; counters grow by one per sweep.
+class TinyNic final : public NicControl {
+ public:
+  Result<std::vector<LinkInfo>> links() override {
+    LinkInfo lo;
+    lo.ifindex = 1;
+    lo.name = "lo";
+    lo.mtu = 65536;
+    lo.oper_state = "unknown";
+    LinkInfo eth;
+    eth.ifindex = 2;
+    eth.name = "eth0";
+    eth.driver = "keel";
+    eth.bus_info = "0000:00:03.0";
+    eth.mac = "52:54:00:12:34:56";
+    eth.mtu = 1500;
+    eth.admin_up = true;
+    eth.oper_state = "up";
+    return std::vector<LinkInfo>{lo, eth};
+  }
+  Result<NicSettings> settings(int ifindex) override {
+    if (ifindex != 2) return Error(ENODEV, "gone");
+    NicSettings s;
+    s.mtu = 1500;
+    s.admin_up = true;
+    s.rings = Rings{.rx = 256, .tx = 256, .rx_max = 4096, .tx_max = 4096};
+    return s;
+  }
+  Result<void> set_mtu(int, unsigned int) override { return {}; }
+  Result<void> set_admin_up(int, bool) override { return {}; }
+  Result<void> set_features(int, const std::map<std::string, bool> &) override {
+    return {};
+  }
+  Result<void> set_rings(int, const RingsRequest &) override { return {}; }
+  Result<void> set_channels(int, const ChannelsRequest &) override {
+    return {};
+  }
+  Result<void> set_coalesce(int, const Coalesce &) override { return {}; }
+  Result<void> set_rss(int, const RssRequest &) override { return {}; }
+  Result<void> set_priv_flags(int, const PrivFlags &) override { return {}; }
+  Result<std::vector<IfaceCounters>> counters() override {
+    if (fail) return Error(EIO, "device returned garbage");
+    sweeps++;
+    auto links = this->links();
+    std::vector<IfaceCounters> out;
+    for (const LinkInfo &l : *links) {
+      IfaceCounters ic;
+      ic.link = l;
+      ic.counters.push_back(counter("link", "", "rx_packets", sweeps));
+      ic.counters.push_back(
+          counter("queue", "rx-0", "rx-packets", 10 * sweeps));
+      out.push_back(std::move(ic));
+    }
+    return out;
+  }
+
+  std::atomic<uint64_t> sweeps = 0;
+  std::atomic<bool> fail = false;
+};
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "keeld-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto nic = std::make_unique<TinyNic>();
+    nic_ = nic.get();
+    DaemonConfig cfg;
+    cfg.socket = dir_ + "/keeld.sock";
+    cfg.interval = std::chrono::milliseconds(50);
+    auto d = Daemon::create(cfg, std::move(nic));
+    ASSERT_TRUE(d) << d.error().str();
+    daemon_ = std::move(*d);
+  }
+  void TearDown() override {
+    daemon_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Call the daemon from another thread while this one runs its loop.
+  Result<json> call(const std::string &cmd, const json &args) {
+    std::atomic<bool> done = false;
+    Result<json> out = Error(EIO, "not called");
+    std::thread t([&] {
+      out = control_call(dir_ + "/keeld.sock", cmd, args, 5000);
+      done = true;
+    });
+    while (!done) daemon_->step(20);
+    t.join();
+    return out;
+  }
+
+  std::string dir_;
+  TinyNic *nic_ = nullptr;  // owned by daemon_
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(DaemonTest, StatusListsInterfaces) {
+  auto r = call("status", json::object());
+  ASSERT_TRUE(r) << r.error().str();
+  ASSERT_EQ((*r)["interfaces"].size(), 2U);
+  EXPECT_EQ((*r)["interfaces"][1]["name"], "eth0");
+  EXPECT_EQ((*r)["interfaces"][1]["driver"], "keel");
+  EXPECT_TRUE((*r)["version"].is_string());
+}
+
+TEST_F(DaemonTest, ShowReportsSettingsAndUnknownNames) {
+  auto r = call("show", json{{"ifname", "eth0"}});
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ((*r)["settings"]["rings"]["rx"], 256);
+  EXPECT_TRUE((*r)["settings"]["coalesce"].is_null());
+
+  auto bad = call("show", json{{"ifname", "eth9"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().errnum(), ENODEV);
+  auto untyped = call("show", json{{"ifname", 3}});
+  ASSERT_FALSE(untyped);
+  EXPECT_EQ(untyped.error().errnum(), EINVAL);
+}
+
+TEST_F(DaemonTest, SweepsOnTheTimerAndServesCounters) {
+  // The first sweep runs at once, then every 50 ms.
+  for (int i = 0; i < 100 && daemon_->stats().sweeps < 3; i++)
+    daemon_->step(20);
+  EXPECT_GE(daemon_->stats().sweeps, 3U);
+  auto r = call("stats", json{{"ifname", "eth0"}});
+  ASSERT_TRUE(r) << r.error().str();
+  ASSERT_EQ((*r)["counters"].size(), 2U);
+  EXPECT_EQ((*r)["counters"][0]["key"], "link.rx_packets");
+  EXPECT_EQ((*r)["counters"][1]["key"], "queue.rx-0.rx-packets");
+  EXPECT_GE((*r)["counters"][0]["value"].get<uint64_t>(), 3U);
+}
+
+TEST_F(DaemonTest, FailedSweepIsCountedAndKeepsServing) {
+  nic_->fail = true;
+  auto res = daemon_->sweep();
+  ASSERT_FALSE(res);
+  EXPECT_EQ(daemon_->stats().sweep_errors, 1U);
+  auto r = call("status", json::object());
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_GE((*r)["sweep_errors"].get<uint64_t>(), 1U);
+}
+
+TEST_F(DaemonTest, SigtermStops) {
+  ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
+  bool running = true;
+  for (int i = 0; i < 50 && running; i++) running = daemon_->step(20);
+  EXPECT_FALSE(running);
+}
+
+}  // namespace
+}  // namespace keel

@@ -68,6 +68,32 @@ json to_json(const NicSettings &s) {
   return j;
 }
 
+namespace {
+
+template <typename T>
+json opt(const std::optional<T> &v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+}  // namespace
+
+json to_json(const NetdevObjects &objs) {
+  json queues = json::array();
+  for (const QueueInfo &q : objs.queues)
+    queues.push_back(
+        {{"id", q.id}, {"type", q.type}, {"napi_id", opt(q.napi_id)}});
+  json napis = json::array();
+  for (const NapiInfo &n : objs.napis)
+    napis.push_back({{"id", n.id}, {"irq", opt(n.irq)}, {"pid", opt(n.pid)}});
+  json pools = json::array();
+  for (const PagePoolInfo &p : objs.page_pools)
+    pools.push_back({{"id", p.id},
+                     {"napi_id", opt(p.napi_id)},
+                     {"inflight", opt(p.inflight)},
+                     {"inflight_mem", opt(p.inflight_mem)}});
+  return json{{"queues", queues}, {"napis", napis}, {"page_pools", pools}};
+}
+
 std::string counter_name(const Counter &c) {
   if (c.queue.empty()) return c.group + "." + c.name;
   return c.group + "." + c.queue + "." + c.name;

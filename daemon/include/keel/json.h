@@ -18,6 +18,10 @@ namespace keel {
 
 nlohmann::json to_json(const LinkInfo &link);
 nlohmann::json to_json(const NicSettings &settings);
+// {"queues": [{"id", "type", "napi_id"}], "napis": [{"id", "irq", "pid"}],
+//  "page_pools": [{"id", "napi_id", "inflight", "inflight_mem"}]};
+// an absent value is null.
+nlohmann::json to_json(const NetdevObjects &objs);
 // "group.name" or "group.queue.name"
 std::string counter_name(const Counter &c);
 nlohmann::json counters_json(const IfaceCounters &ic, int64_t ts_ms);

@@ -21,6 +21,7 @@
 // Threading: a NicControl is used by one thread at a time.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -165,6 +166,42 @@ struct IfaceCounters {
                          const IfaceCounters &) = default;
 };
 
+// The netdev family's objects of one interface (netdev queue-get,
+// napi-get, page-pool-get), for keelctl show.
+struct QueueInfo {
+  uint32_t id = 0;
+  std::string type;                 // "rx" or "tx"
+  std::optional<uint32_t> napi_id;  // absent when not linked to a NAPI
+
+  friend bool operator==(const QueueInfo &, const QueueInfo &) = default;
+};
+
+struct NapiInfo {
+  uint32_t id = 0;
+  std::optional<uint32_t> irq;
+  std::optional<uint32_t> pid;  // threaded NAPI's kthread
+
+  friend bool operator==(const NapiInfo &, const NapiInfo &) = default;
+};
+
+struct PagePoolInfo {
+  uint64_t id = 0;
+  std::optional<uint32_t> napi_id;
+  std::optional<uint64_t> inflight;      // pages handed out, not returned
+  std::optional<uint64_t> inflight_mem;  // bytes
+
+  friend bool operator==(const PagePoolInfo &, const PagePoolInfo &) = default;
+};
+
+struct NetdevObjects {
+  std::vector<QueueInfo> queues;
+  std::vector<NapiInfo> napis;
+  std::vector<PagePoolInfo> page_pools;
+
+  friend bool operator==(const NetdevObjects &,
+                         const NetdevObjects &) = default;
+};
+
 class NicControl {
  public:
   NicControl() = default;
@@ -195,6 +232,12 @@ class NicControl {
   // Every counter of every interface (one sweep). Groups a device does
   // not support are simply absent.
   virtual Result<std::vector<IfaceCounters>> counters() = 0;
+
+  // Queues, NAPIs and page pools (empty lists when the kernel or the
+  // driver reports none); ENOTSUP when this NicControl cannot tell.
+  virtual Result<NetdevObjects> netdev_objects(int /*ifindex*/) {
+    return Error(ENOTSUP, "netdev objects not available");
+  }
 };
 
 }  // namespace keel

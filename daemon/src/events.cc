@@ -73,13 +73,15 @@ Result<std::unique_ptr<EventMonitor>> EventMonitor::open(size_t rcvbuf) {
   auto known = current_links(*route);
   if (!known) return known.error().with_context("event monitor");
 
-  if (auto r = set_rcvbuf(*route, rcvbuf); !r) return r.error();
-  if (auto r = set_rcvbuf(*genl, rcvbuf); !r) return r.error();
   if (auto r = nl::subscribe(*route, RTNLGRP_LINK); !r) return r.error();
   auto group =
       genl->multicast_group(ETHTOOL_GENL_NAME, ETHTOOL_MCGRP_MONITOR_NAME);
   if (!group) return group.error().with_context("event monitor");
   if (auto r = nl::subscribe(*genl, *group); !r) return r.error();
+  // Only now: the listing and the group lookup need room for their
+  // replies, whatever the buffer size asked for.
+  if (auto r = set_rcvbuf(*route, rcvbuf); !r) return r.error();
+  if (auto r = set_rcvbuf(*genl, rcvbuf); !r) return r.error();
 
   Fd epoll(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll.valid()) return Error::from_errno("event monitor: epoll_create1");

@@ -6,6 +6,7 @@
 #include <linux/rtnetlink.h>
 #include <netlink/genl/genl.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 
@@ -106,6 +107,9 @@ Result<void> EventMonitor::on_route(nl_msg *msg, std::vector<LinkEvent> &out) {
     return {};
   if (!nlmsg_valid_hdr(hdr, sizeof(ifinfomsg))) return {};
   const auto *ifi = static_cast<const ifinfomsg *>(nlmsg_data(hdr));
+  // AF_BRIDGE messages describe bridge ports, not links: a port leaving
+  // its bridge sends a DELLINK for a link that stays.
+  if (ifi->ifi_family != AF_UNSPEC) return {};
   auto tb = nl::Attrs::parse(nlmsg_attrdata(hdr, sizeof(ifinfomsg)),
                              nlmsg_attrlen(hdr, sizeof(ifinfomsg)), IFLA_MAX,
                              nullptr);

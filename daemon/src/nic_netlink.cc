@@ -698,7 +698,7 @@ Result<void> NetlinkNic::set_features(int ifindex,
   if (!names) return names.error().with_context(what);
   for (const auto &[name, on] : f) {
     if (std::find((*names)->begin(), (*names)->end(), name) == (*names)->end())
-      return Error(EINVAL, what + ": unknown feature '" + name + "'");
+      return Error(EINVAL, what + ": unknown feature '" + name + '\'');
   }
   auto msg =
       ethtool_msg(ETHTOOL_MSG_FEATURES_SET, ifindex, ETHTOOL_FLAG_OMIT_REPLY);
@@ -743,7 +743,7 @@ Result<void> NetlinkNic::set_coalesce(int ifindex, const Coalesce &c) {
   for (const auto &[name, value] : c) {
     const auto attr = ethnl::coalesce_attr(name);
     if (!attr)
-      return Error(EINVAL, what + ": unknown parameter '" + name + "'");
+      return Error(EINVAL, what + ": unknown parameter '" + name + '\'');
     Result<void> e = ethnl::coalesce_is_u8(*attr)
                          ? nl::put_u8(*msg, *attr, value != 0 ? 1 : 0)
                          : nl::put_u32(*msg, *attr, value);
@@ -754,12 +754,11 @@ Result<void> NetlinkNic::set_coalesce(int ifindex, const Coalesce &c) {
 
 Result<void> NetlinkNic::set_rss(int ifindex, const RssRequest &r) {
   // The 6.12 ethtool netlink family has no RSS_SET: use ETHTOOL_SRSSH.
-  const std::string name = ifname_of(ifindex);
-  static const std::vector<uint8_t> kNoKey;
-  static const std::vector<uint32_t> kNoIndir;
-  if ((!r.key || r.key->empty()) && (!r.indir || r.indir->empty())) return {};
-  return ioctl_.set_rss(name, r.key ? *r.key : kNoKey,
-                        r.indir ? *r.indir : kNoIndir);
+  // Empty key or table: leave it as it is.
+  const std::vector<uint8_t> key = r.key.value_or(std::vector<uint8_t>{});
+  const std::vector<uint32_t> indir = r.indir.value_or(std::vector<uint32_t>{});
+  if (key.empty() && indir.empty()) return {};
+  return ioctl_.set_rss(ifname_of(ifindex), key, indir);
 }
 
 Result<void> NetlinkNic::set_priv_flags(int ifindex, const PrivFlags &f) {

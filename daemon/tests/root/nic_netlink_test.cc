@@ -96,6 +96,7 @@ class Veth : public ::testing::Test {
     sh("ip link del kta");
     sh("ip link del ktc");
     sh("ip link del kte");
+    sh("ip link del ktbr");
   }
 
   std::unique_ptr<NetlinkNic> nic_;
@@ -340,6 +341,23 @@ TEST_F(Veth, EventsWithinASecond) {
   wait_for(**mon, [&](const LinkEvent &e) {
     return e.kind == Kind::kRemoved && e.ifindex == c && e.name == "kte";
   });
+}
+
+TEST_F(Veth, BridgePortLeavingIsNoRemoval) {
+  ASSERT_EQ(sh("ip link add ktbr type bridge"), 0);
+  ASSERT_EQ(sh("ip link set ktb master ktbr"), 0);
+  auto mon = EventMonitor::open();
+  ASSERT_TRUE(mon) << mon.error().str();
+  // The bridge sends AF_BRIDGE RTM_DELLINK for the port; the link stays.
+  ASSERT_EQ(sh("ip link set ktb nomaster"), 0);
+  ASSERT_EQ(sh("ip link del ktbr"), 0);
+  auto seen = wait_for(**mon, [&](const LinkEvent &e) {
+    return e.kind == LinkEvent::Kind::kRemoved && e.name == "ktbr";
+  });
+  for (const auto &e : seen) {
+    EXPECT_FALSE(e.kind == LinkEvent::Kind::kRemoved && e.ifindex == b_)
+        << "ktb reported removed";
+  }
 }
 
 TEST_F(Veth, OverrunAsksForResync) {

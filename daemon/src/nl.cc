@@ -341,4 +341,52 @@ Result<int> resolve_genl_family(Socket &sock, std::string_view name) {
   return id;
 }
 
+Result<void> subscribe(Socket &sock, int group) {
+  const std::string what = "join multicast group " + std::to_string(group);
+  nl_socket_disable_seq_check(sock.get());
+  int err = nl_socket_add_membership(sock.get(), group);
+  if (err < 0) return nl_error(err, what);
+  err = nl_socket_set_nonblocking(sock.get());
+  if (err < 0) return nl_error(err, what);
+  return {};
+}
+
+namespace {
+
+struct DrainState {
+  const ReplyHandler *on_msg = nullptr;
+  std::optional<Error> failed;
+};
+
+int on_notification(nl_msg *msg, void *arg) {
+  auto *st = static_cast<DrainState *>(arg);
+  if (st->failed) return NL_SKIP;
+  auto res = (*st->on_msg)(msg);
+  if (!res) st->failed = res.error();
+  return NL_OK;
+}
+
+int skip_seq_check(nl_msg * /*msg*/, void * /*arg*/) { return NL_OK; }
+
+}  // namespace
+
+Result<void> drain(Socket &sock, const ReplyHandler &on_msg) {
+  CbPtr cb(nl_cb_alloc(NL_CB_DEFAULT));
+  if (!cb) return Error(ENOMEM, "read notifications: nl_cb_alloc failed");
+  DrainState st;
+  st.on_msg = &on_msg;
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_notification, &st);
+  nl_cb_set(cb.get(), NL_CB_SEQ_CHECK, NL_CB_CUSTOM, skip_seq_check, nullptr);
+  for (;;) {
+    const int err = nl_recvmsgs(sock.get(), cb.get());
+    if (st.failed) return *st.failed;
+    if (err == -NLE_AGAIN) return {};
+    // libnl reports recvmsg()'s ENOBUFS (a receive buffer overrun) as
+    // NLE_NOMEM.
+    if (err == -NLE_NOMEM)
+      return Error(ENOBUFS, "read notifications: receive buffer overrun");
+    if (err < 0) return nl_error(err, "read notifications");
+  }
+}
+
 }  // namespace keel::nl

@@ -204,4 +204,13 @@ class Cache {
 // such family.
 Result<int> resolve_genl_family(Socket &sock, std::string_view name);
 
+// Notification sockets: a Socket that listens to multicast groups instead
+// of sending requests. subscribe() joins a group, turns off libnl's
+// sequence number checks (notifications carry seq 0) and makes the socket
+// non-blocking. drain() hands every pending message to on_msg and returns
+// once nothing more is pending; ENOBUFS means the kernel dropped
+// notifications because the receive buffer overran.
+Result<void> subscribe(Socket &sock, int group);
+Result<void> drain(Socket &sock, const ReplyHandler &on_msg);
+
 }  // namespace keel::nl

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// keel::NetlinkNic: the real NicControl, over netlink.
+//   - links, MTU, admin state and the "link" counters (struct
+//     rtnl_link_stats64) through rtnetlink (RTM_GETLINK, RTM_NEWLINK);
+//   - features, rings, channels, coalescing, RSS and private flags through
+//     the "ethtool" generic netlink family, resolved by name;
+//   - driver and bus info (ETHTOOL_GDRVINFO) and RSS changes
+//     (ETHTOOL_SRSSH) through the SIOCETHTOOL ioctl, since netlink has no
+//     drvinfo and the 6.12 ethtool family no RSS_SET (see ethtool_ioctl.h).
+// Every other counter group comes from the CounterSource given to
+// create() (ethtool standard stats, qstats, page pools, driver -S).
+//
+// Feature "fixed" follows ethtool -k: a feature is fixed when the driver
+// cannot change it (not in the HW bitset) or the kernel never lets it
+// change (NOCHANGE bitset).
+//
+// Ownership: a NetlinkNic owns one NETLINK_ROUTE socket, one
+// NETLINK_GENERIC socket and one ioctl socket, all in the network
+// namespace the process was in at create().
+//
+// Threading: one thread at a time (libnl sockets are not thread-safe).
+#pragma once
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keel/ethtool_ioctl.h"
+#include "keel/nic.h"
+#include "keel/nl.h"
+#include "keel/result.h"
+
+namespace keel {
+
+namespace ethnl {
+// One rtnetlink link message (RTM_NEWLINK) as LinkInfo (without drvinfo)
+// and the "link" counters of its IFLA_STATS64.
+struct LinkMsg {
+  LinkInfo info;
+  std::vector<Counter> counters;
+};
+}  // namespace ethnl
+
+// Extra counters of one interface (every group but "link").
+using CounterSource =
+    std::function<Result<std::vector<Counter>>(const LinkInfo &)>;
+
+class NetlinkNic final : public NicControl {
+  struct Token {
+    explicit Token() = default;
+  };
+
+ public:
+  static Result<std::unique_ptr<NetlinkNic>> create(CounterSource extra = {});
+
+  NetlinkNic(Token, nl::Socket route, nl::Socket genl, EthtoolIoctl ioctl,
+             int ethtool_family, CounterSource extra);
+
+  Result<std::vector<LinkInfo>> links() override;
+  Result<NicSettings> settings(int ifindex) override;
+
+  Result<void> set_mtu(int ifindex, unsigned int mtu) override;
+  Result<void> set_admin_up(int ifindex, bool up) override;
+  Result<void> set_features(int ifindex,
+                            const std::map<std::string, bool> &f) override;
+  Result<void> set_rings(int ifindex, const RingsRequest &r) override;
+  Result<void> set_channels(int ifindex, const ChannelsRequest &c) override;
+  Result<void> set_coalesce(int ifindex, const Coalesce &c) override;
+  Result<void> set_rss(int ifindex, const RssRequest &r) override;
+  Result<void> set_priv_flags(int ifindex, const PrivFlags &f) override;
+
+  Result<std::vector<IfaceCounters>> counters() override;
+
+ private:
+  // Every link (nullopt) or one; without drvinfo.
+  Result<std::vector<ethnl::LinkMsg>> dump_links(std::optional<int> ifindex);
+  void add_drvinfo(LinkInfo &info) const;
+  Result<void> set_link(int ifindex, unsigned int mtu, std::optional<bool> up,
+                        std::string_view what);
+  Result<const std::vector<std::string> *> strings(uint32_t set);
+  Result<nl::Msg> ethtool_msg(uint8_t cmd, int ifindex, uint32_t flags);
+  // An ethtool GET; false when the device does not support it.
+  Result<bool> ethtool_get(uint8_t cmd, int ifindex,
+                           const nl::ReplyHandler &on_reply,
+                           std::string_view what);
+  Result<void> ethtool_set(nl::Msg msg, std::string_view what);
+
+  nl::Socket route_;
+  nl::Socket genl_;
+  EthtoolIoctl ioctl_;
+  int ethtool_family_;
+  CounterSource extra_;
+  std::map<uint32_t, std::vector<std::string>> strsets_;  // by ETH_SS_*
+};
+
+// The message parsers and builders NetlinkNic uses, exposed for unit
+// tests on hand-built messages.
+namespace ethnl {
+
+// An ethtool bitset, compact or verbose. value[i]: bit i is set; mask[i]:
+// bit i is in the mask (all true for NOMASK bitsets). names[i] is the
+// bit's name when the message gave it (verbose form), else "".
+struct Bitset {
+  uint32_t size = 0;
+  bool nomask = false;
+  std::vector<bool> value;
+  std::vector<bool> mask;
+  std::vector<std::string> names;
+
+  [[nodiscard]] bool test(size_t i) const {
+    return i < value.size() && value[i];
+  }
+  friend bool operator==(const Bitset &, const Bitset &) = default;
+};
+Result<Bitset> parse_bitset(const nlattr *nest);
+
+// A verbose bitset of named bits with a mask (only the named bits change),
+// as FEATURES_SET and PRIVFLAGS_SET take it.
+Result<void> put_named_bitset(nl::Msg &msg, int type,
+                              const std::map<std::string, bool> &bits);
+
+// FEATURES_GET reply to Features; names[i] is feature bit i's string
+// (ETH_SS_FEATURES); names given in the reply take precedence.
+Result<Features> parse_features(nl_msg *msg,
+                                const std::vector<std::string> &names);
+Result<PrivFlags> parse_priv_flags(nl_msg *msg);
+Result<Rings> parse_rings(nl_msg *msg);
+Result<Channels> parse_channels(nl_msg *msg);
+Result<Coalesce> parse_coalesce(nl_msg *msg);
+// names: ETH_SS_RSS_HASH_FUNCS.
+Result<Rss> parse_rss(nl_msg *msg, const std::vector<std::string> &names);
+
+// ETHTOOL_A_COALESCE_* attribute <-> "rx-usecs" style name.
+std::optional<int> coalesce_attr(std::string_view name);
+std::string coalesce_name(int attr);
+// True for the u8 attributes (use-adaptive-rx ...).
+bool coalesce_is_u8(int attr);
+
+Result<LinkMsg> parse_link(nl_msg *msg);
+
+}  // namespace ethnl
+
+}  // namespace keel

@@ -539,5 +539,26 @@ TEST_F(ProfileDir, SingleFile) {
   EXPECT_NE(r.error().message().find("missing.toml"), std::string::npos);
 }
 
+TEST(ProfileExamples, AllParse) {
+  auto r = load_profile_dir(KEEL_EXAMPLE_PROFILES);
+  ASSERT_TRUE(r) << r.error().str();
+  ASSERT_EQ(r->size(), 2U);
+  const Profile &p = (*r)[1];
+  EXPECT_EQ(p.name, "keel-default");
+  EXPECT_TRUE(p.correct_drift);
+  EXPECT_EQ(p.rss_key->size(), 40U);
+  EXPECT_EQ(p.rss_equal, 4U);
+  EXPECT_TRUE(p.features.at("tx-tcp6-segmentation"));
+  LinkInfo port;
+  port.name = "enp1s0f1";
+  port.driver = "keel";
+  port.bus_info = "0000:01:00.1";
+  port.mac = "52:54:00:12:34:57";
+  EXPECT_EQ(first_match(*r, port), &(*r)[0]);  // the first match wins
+  EXPECT_TRUE(matches(p, port));
+  port.mac = "52:54:00:12:34:58";
+  EXPECT_EQ(first_match(*r, port), &p);
+}
+
 }  // namespace
 }  // namespace keel

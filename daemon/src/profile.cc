@@ -22,40 +22,48 @@
 namespace keel {
 
 const std::vector<std::pair<std::string_view, std::vector<std::string_view>>>
-    kFeatureAliases = {
-        {"rx", {"rx-checksum"}},
-        {"tx",
-         {"tx-checksum-ipv4", "tx-checksum-ip-generic", "tx-checksum-ipv6",
-          "tx-checksum-fcoe-crc", "tx-checksum-sctp"}},
-        {"sg", {"tx-scatter-gather", "tx-scatter-gather-fraglist"}},
-        {"tso",
-         {"tx-tcp-segmentation", "tx-tcp-ecn-segmentation",
-          "tx-tcp-mangleid-segmentation", "tx-tcp6-segmentation"}},
-        {"gso", {"tx-generic-segmentation"}},
-        {"gro", {"rx-gro"}},
-        {"lro", {"rx-lro"}},
-        {"rxvlan", {"rx-vlan-hw-parse"}},
-        {"txvlan", {"tx-vlan-hw-insert"}},
-        {"rxhash", {"rx-hashing"}},
-        {"ntuple", {"rx-ntuple-filter"}},
-};
+    &feature_aliases() {
+  static const std::vector<
+      std::pair<std::string_view, std::vector<std::string_view>>>
+      aliases = {
+          {"rx", {"rx-checksum"}},
+          {"tx",
+           {"tx-checksum-ipv4", "tx-checksum-ip-generic", "tx-checksum-ipv6",
+            "tx-checksum-fcoe-crc", "tx-checksum-sctp"}},
+          {"sg", {"tx-scatter-gather", "tx-scatter-gather-fraglist"}},
+          {"tso",
+           {"tx-tcp-segmentation", "tx-tcp-ecn-segmentation",
+            "tx-tcp-mangleid-segmentation", "tx-tcp6-segmentation"}},
+          {"gso", {"tx-generic-segmentation"}},
+          {"gro", {"rx-gro"}},
+          {"lro", {"rx-lro"}},
+          {"rxvlan", {"rx-vlan-hw-parse"}},
+          {"txvlan", {"tx-vlan-hw-insert"}},
+          {"rxhash", {"rx-hashing"}},
+          {"ntuple", {"rx-ntuple-filter"}},
+      };
+  return aliases;
+}
 
-const std::vector<CoalesceParam> kCoalesceParams = {
-    {"rx-usecs", false},           {"rx-max-frames", false},
-    {"rx-usecs-irq", false},       {"rx-max-frames-irq", false},
-    {"tx-usecs", false},           {"tx-max-frames", false},
-    {"tx-usecs-irq", false},       {"tx-max-frames-irq", false},
-    {"stats-block-usecs", false},  {"use-adaptive-rx", true},
-    {"use-adaptive-tx", true},     {"pkt-rate-low", false},
-    {"rx-usecs-low", false},       {"rx-max-frames-low", false},
-    {"tx-usecs-low", false},       {"tx-max-frames-low", false},
-    {"pkt-rate-high", false},      {"rx-usecs-high", false},
-    {"rx-max-frames-high", false}, {"tx-usecs-high", false},
-    {"tx-max-frames-high", false}, {"rate-sample-interval", false},
-    {"use-cqe-mode-tx", true},     {"use-cqe-mode-rx", true},
-    {"tx-aggr-max-bytes", false},  {"tx-aggr-max-frames", false},
-    {"tx-aggr-time-usecs", false},
-};
+const std::vector<CoalesceParam> &coalesce_params() {
+  static const std::vector<CoalesceParam> params = {
+      {"rx-usecs", false},           {"rx-max-frames", false},
+      {"rx-usecs-irq", false},       {"rx-max-frames-irq", false},
+      {"tx-usecs", false},           {"tx-max-frames", false},
+      {"tx-usecs-irq", false},       {"tx-max-frames-irq", false},
+      {"stats-block-usecs", false},  {"use-adaptive-rx", true},
+      {"use-adaptive-tx", true},     {"pkt-rate-low", false},
+      {"rx-usecs-low", false},       {"rx-max-frames-low", false},
+      {"tx-usecs-low", false},       {"tx-max-frames-low", false},
+      {"pkt-rate-high", false},      {"rx-usecs-high", false},
+      {"rx-max-frames-high", false}, {"tx-usecs-high", false},
+      {"tx-max-frames-high", false}, {"rate-sample-interval", false},
+      {"use-cqe-mode-tx", true},     {"use-cqe-mode-rx", true},
+      {"tx-aggr-max-bytes", false},  {"tx-aggr-max-frames", false},
+      {"tx-aggr-time-usecs", false},
+  };
+  return params;
+}
 
 namespace {
 
@@ -155,13 +163,13 @@ bool valid_feature_name(std::string_view s) {
 }
 
 const std::vector<std::string_view> *feature_alias(std::string_view name) {
-  for (const auto &[alias, strings] : kFeatureAliases)
+  for (const auto &[alias, strings] : feature_aliases())
     if (alias == name) return &strings;
   return nullptr;
 }
 
 const CoalesceParam *coalesce_param(std::string_view name) {
-  for (const CoalesceParam &p : kCoalesceParams)
+  for (const CoalesceParam &p : coalesce_params())
     if (p.name == name) return &p;
   return nullptr;
 }
@@ -563,7 +571,8 @@ class Parser {
 
 Result<std::vector<Parsed>> parse_internal(std::string_view text,
                                            const std::string &source) {
-  toml::parse_result res = toml::parse(text, std::string_view(source));
+  const std::string_view path = source;
+  toml::parse_result res = toml::parse(text, path);
   if (!res) {
     const toml::parse_error &err = res.error();
     return Error(EINVAL, source + ":" +

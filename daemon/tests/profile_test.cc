@@ -33,13 +33,13 @@ std::string error_of(const std::string &text) {
 }
 
 // A valid start; what a case appends begins on line 5.
-const std::string kHead =
+const std::string head_text =
     "[[profile]]\n"
     "name = \"p\"\n"
     "[profile.match]\n"
     "name = \"eth0\"\n";
 // The same with the match inline; what a case appends begins on line 4.
-const std::string kTop =
+const std::string top_text =
     "[[profile]]\n"
     "name = \"p\"\n"
     "match.name = \"eth0\"\n";
@@ -107,7 +107,7 @@ indir = [0, 1, 2, 3]
 }
 
 TEST(ProfileParse, Defaults) {
-  Profile p = parse_one(kHead);
+  Profile p = parse_one(head_text);
   EXPECT_EQ(p.name, "p");
   EXPECT_FALSE(p.correct_drift);
   EXPECT_FALSE(p.mtu);
@@ -137,7 +137,7 @@ TEST(ProfileParse, InlineTablesAndEqual) {
 }
 
 TEST(ProfileParse, SeveralProfilesKeepOrderAndSource) {
-  auto r = parse_profiles(kHead +
+  auto r = parse_profiles(head_text +
                               "\n"
                               "[[profile]]\n"
                               "name = \"second\"\n"
@@ -159,7 +159,7 @@ TEST(ProfileParse, EmptyDocumentHasNoProfiles) {
 }
 
 TEST(ProfileParse, ShortFeatureNames) {
-  Profile p = parse_one(kHead +
+  Profile p = parse_one(head_text +
                         "[profile.features]\n"
                         "rx = true\n"
                         "tso = false\n"
@@ -193,7 +193,7 @@ TEST(ProfileParse, ShortFeatureNames) {
 }
 
 TEST(ProfileParse, TxAndSgAliases) {
-  Profile p = parse_one(kHead +
+  Profile p = parse_one(head_text +
                         "[profile.features]\n"
                         "tx = false\n"
                         "sg = true\n");
@@ -206,12 +206,12 @@ TEST(ProfileParse, TxAndSgAliases) {
 }
 
 TEST(ProfileParse, AliasTableIsConsistent) {
-  for (const auto &[alias, strings] : kFeatureAliases) {
+  for (const auto &[alias, strings] : feature_aliases()) {
     EXPECT_FALSE(strings.empty()) << alias;
     for (std::string_view s : strings) EXPECT_NE(s, alias);
   }
   size_t booleans = 0;
-  for (const CoalesceParam &c : kCoalesceParams) booleans += c.boolean;
+  for (const CoalesceParam &c : coalesce_params()) booleans += c.boolean;
   EXPECT_EQ(booleans, 4U);
 }
 
@@ -223,64 +223,64 @@ struct ErrorCase {
 TEST(ProfileParse, ErrorsNameTheirPlace) {
   const std::vector<ErrorCase> cases = {
       // Types and ranges.
-      {kHead + "[profile.link]\nmtu = 67\n",
+      {head_text + "[profile.link]\nmtu = 67\n",
        "t.toml:6:7: mtu must be 68..65535, not 67"},
-      {kHead + "[profile.link]\nmtu = 65536\n",
+      {head_text + "[profile.link]\nmtu = 65536\n",
        "t.toml:6:7: mtu must be 68..65535, not 65536"},
-      {kHead + "[profile.link]\nmtu = \"9000\"\n",
+      {head_text + "[profile.link]\nmtu = \"9000\"\n",
        "t.toml:6:7: mtu must be an integer, not a string"},
-      {kHead + "[profile.link]\nmtu = 1.5\n",
+      {head_text + "[profile.link]\nmtu = 1.5\n",
        "t.toml:6:7: mtu must be an integer, not a float"},
-      {kHead + "[profile.link]\nup = 1\n",
+      {head_text + "[profile.link]\nup = 1\n",
        "t.toml:6:6: up must be true or false, not an integer"},
-      {kHead + "[profile.rings]\nrx = 0\n",
+      {head_text + "[profile.rings]\nrx = 0\n",
        "t.toml:6:6: rx must be 1..65536, not 0"},
-      {kHead + "[profile.rings]\ntx = 65537\n",
+      {head_text + "[profile.rings]\ntx = 65537\n",
        "t.toml:6:6: tx must be 1..65536, not 65537"},
-      {kHead + "[profile.channels]\ncombined = 4097\n",
+      {head_text + "[profile.channels]\ncombined = 4097\n",
        "t.toml:6:12: combined must be 0..4096, not 4097"},
-      {kHead + "[profile.channels]\nrx = -1\n",
+      {head_text + "[profile.channels]\nrx = -1\n",
        "t.toml:6:6: rx must be 0..4096, not -1"},
-      {kHead + "[profile.coalesce]\n\"rx-usecs\" = true\n",
+      {head_text + "[profile.coalesce]\n\"rx-usecs\" = true\n",
        "t.toml:6:14: rx-usecs must be an integer, not a boolean"},
-      {kHead + "[profile.coalesce]\n\"rx-usecs\" = 4294967296\n",
+      {head_text + "[profile.coalesce]\n\"rx-usecs\" = 4294967296\n",
        "t.toml:6:14: rx-usecs must be 0..4294967295, not 4294967296"},
-      {kHead + "[profile.coalesce]\n\"use-adaptive-rx\" = 1\n",
+      {head_text + "[profile.coalesce]\n\"use-adaptive-rx\" = 1\n",
        "t.toml:6:21: use-adaptive-rx must be true or false, not an integer"},
-      {kHead + "[profile.features]\ntso = \"off\"\n",
+      {head_text + "[profile.features]\ntso = \"off\"\n",
        "t.toml:6:7: tso must be true or false, not a string"},
-      {kHead + "[profile.priv-flags]\n\"legacy-rx\" = 1\n",
+      {head_text + "[profile.priv-flags]\n\"legacy-rx\" = 1\n",
        "t.toml:6:15: legacy-rx must be true or false, not an integer"},
-      {kTop + "correct_drift = \"yes\"\n",
+      {top_text + "correct_drift = \"yes\"\n",
        "t.toml:4:17: correct_drift must be true or false, not a string"},
-      {kTop + "link = 9000\n",
+      {top_text + "link = 9000\n",
        "t.toml:4:8: link must be a table, not an integer"},
       // Unknown tables and keys.
-      {kHead + "[profile.link]\nspeed = 1000\n",
+      {head_text + "[profile.link]\nspeed = 1000\n",
        "t.toml:6:1: unknown key 'speed' in [profile.link] (expected mtu, "
        "up)"},
-      {kHead + "[profile.ring]\nrx = 1\n",
+      {head_text + "[profile.ring]\nrx = 1\n",
        "t.toml:5:10: unknown key 'ring' in [[profile]] (expected name, "
        "correct_drift, match, link, features, rings, channels, coalesce, "
        "rss, priv-flags)"},
-      {kHead + "[profile.rings]\nrx-jumbo = 1\n",
+      {head_text + "[profile.rings]\nrx-jumbo = 1\n",
        "t.toml:6:1: unknown key 'rx-jumbo' in [profile.rings] (expected rx, "
        "tx)"},
-      {kHead + "[profile.channels]\ncount = 1\n",
+      {head_text + "[profile.channels]\ncount = 1\n",
        "t.toml:6:1: unknown key 'count' in [profile.channels] (expected rx, "
        "tx, other, combined)"},
-      {kHead + "[profile.coalesce]\n\"rx-usec\" = 1\n",
+      {head_text + "[profile.coalesce]\n\"rx-usec\" = 1\n",
        "t.toml:6:1: unknown key 'rx-usec' in [profile.coalesce] (expected "
        "ethtool coalescing names such as rx-usecs, tx-max-frames, "
        "use-adaptive-rx)"},
-      {kHead + "[profile.rss]\nhfunc = \"xor\"\n",
+      {head_text + "[profile.rss]\nhfunc = \"xor\"\n",
        "t.toml:6:1: unknown key 'hfunc' in [profile.rss] (expected key, "
        "equal, indir)"},
-      {kTop + "serial = \"x\"\n",
+      {top_text + "serial = \"x\"\n",
        "t.toml:4:1: unknown key 'serial' in [[profile]] (expected name, "
        "correct_drift, match, link, features, rings, channels, coalesce, "
        "rss, priv-flags)"},
-      {"mtu = 9000\n" + kHead,
+      {"mtu = 9000\n" + head_text,
        "t.toml:1:1: unknown top-level key 'mtu'; profiles are [[profile]] "
        "tables"},
       {"[profile]\nname = \"p\"\n",
@@ -291,34 +291,34 @@ TEST(ProfileParse, ErrorsNameTheirPlace) {
        "t.toml:5:1: unknown key 'uuid' in [profile.match] (expected name, "
        "driver, pci, mac)"},
       // Features.
-      {kHead + "[profile.features]\n\"RX-Checksum\" = true\n",
+      {head_text + "[profile.features]\n\"RX-Checksum\" = true\n",
        "t.toml:6:1: 'RX-Checksum' is not a feature name (kernel feature "
        "strings are lower case: \"rx-checksum\")"},
-      {kHead +
+      {head_text +
            "[profile.features]\ntso = true\n\"tx-tcp6-segmentation\" = true\n",
        "t.toml:7:1: feature tx-tcp6-segmentation (from "
        "'tx-tcp6-segmentation') is already set at t.toml:6:1"},
       // RSS.
-      {kHead + "[profile.rss]\nkey = \"6d:5a:zz\"\n",
+      {head_text + "[profile.rss]\nkey = \"6d:5a:zz\"\n",
        "t.toml:6:7: rss key must be 1..256 hex bytes separated by ':' "
        "(\"6d:5a:56:da\")"},
-      {kHead + "[profile.rss]\nkey = \"6d5a\"\n",
+      {head_text + "[profile.rss]\nkey = \"6d5a\"\n",
        "t.toml:6:7: rss key must be 1..256 hex bytes separated by ':' "
        "(\"6d:5a:56:da\")"},
-      {kHead + "[profile.rss]\nkey = \"\"\n",
+      {head_text + "[profile.rss]\nkey = \"\"\n",
        "t.toml:6:7: rss key must be 1..256 hex bytes separated by ':' "
        "(\"6d:5a:56:da\")"},
-      {kHead + "[profile.rss]\nequal = 4\nindir = [0, 1]\n",
+      {head_text + "[profile.rss]\nequal = 4\nindir = [0, 1]\n",
        "t.toml:7:1: rss: give equal or indir, not both"},
-      {kHead + "[profile.rss]\nequal = 0\n",
+      {head_text + "[profile.rss]\nequal = 0\n",
        "t.toml:6:9: equal must be 1..4096, not 0"},
-      {kHead + "[profile.rss]\nindir = [0, -1]\n",
+      {head_text + "[profile.rss]\nindir = [0, -1]\n",
        "t.toml:6:13: an indir entry must be 0..4095, not -1"},
-      {kHead + "[profile.rss]\nindir = [0, \"1\"]\n",
+      {head_text + "[profile.rss]\nindir = [0, \"1\"]\n",
        "t.toml:6:13: an indir entry must be an integer, not a string"},
-      {kHead + "[profile.rss]\nindir = []\n",
+      {head_text + "[profile.rss]\nindir = []\n",
        "t.toml:6:9: indir must have 1..65536 entries"},
-      {kHead + "[profile.rss]\nindir = 4\n",
+      {head_text + "[profile.rss]\nindir = 4\n",
        "t.toml:6:9: indir must be a list of queue numbers, not an integer"},
       // Match.
       {"[[profile]]\nname = \"p\"\n[profile.match]\nmac = \"52:54:00:12:34\"\n",
@@ -351,7 +351,7 @@ TEST(ProfileParse, ErrorsNameTheirPlace) {
       {"[[profile]]\nname = \"\"\n", "t.toml:2:8: name is empty"},
       {"[[profile]]\nname = 3\n",
        "t.toml:2:8: name must be a string, not an integer"},
-      {kHead + "[[profile]]\nname = \"p\"\nmatch.name = \"eth1\"\n",
+      {head_text + "[[profile]]\nname = \"p\"\nmatch.name = \"eth1\"\n",
        "t.toml:6:8: profile 'p' is already defined at t.toml:2:8"},
   };
   for (const ErrorCase &c : cases)
@@ -361,7 +361,7 @@ TEST(ProfileParse, ErrorsNameTheirPlace) {
 TEST(ProfileParse, SyntaxErrorsNameTheirPlace) {
   std::string e = error_of("[[profile]]\nname = \"p\n");
   EXPECT_EQ(e.rfind("t.toml:2:", 0), 0U) << e;
-  e = error_of(kHead + "[profile.rings]\nrx = 1\nrx = 2\n");
+  e = error_of(head_text + "[profile.rings]\nrx = 1\nrx = 2\n");
   EXPECT_EQ(e.rfind("t.toml:7:", 0), 0U) << e;
 }
 
@@ -537,6 +537,27 @@ TEST_F(ProfileDir, SingleFile) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().errnum(), ENOENT);
   EXPECT_NE(r.error().message().find("missing.toml"), std::string::npos);
+}
+
+TEST(ProfileExamples, AllParse) {
+  auto r = load_profile_dir(KEEL_EXAMPLE_PROFILES);
+  ASSERT_TRUE(r) << r.error().str();
+  ASSERT_EQ(r->size(), 2U);
+  const Profile &p = (*r)[1];
+  EXPECT_EQ(p.name, "keel-default");
+  EXPECT_TRUE(p.correct_drift);
+  EXPECT_EQ(p.rss_key->size(), 40U);
+  EXPECT_EQ(p.rss_equal, 4U);
+  EXPECT_TRUE(p.features.at("tx-tcp6-segmentation"));
+  LinkInfo port;
+  port.name = "enp1s0f1";
+  port.driver = "keel";
+  port.bus_info = "0000:01:00.1";
+  port.mac = "52:54:00:12:34:57";
+  EXPECT_EQ(first_match(*r, port), &(*r)[0]);  // the first match wins
+  EXPECT_TRUE(matches(p, port));
+  port.mac = "52:54:00:12:34:58";
+  EXPECT_EQ(first_match(*r, port), &p);
 }
 
 }  // namespace

@@ -48,7 +48,7 @@
 //
 // Short feature names (ethtool's): a name standing for several kernel
 // features sets each of them that the device has; the others are not
-// reported (kFeatureAliases lists them):
+// reported (feature_aliases() lists them):
 //   rx -> rx-checksum           tx -> tx-checksum-* (5 strings)
 //   sg -> tx-scatter-gather*    tso -> tx-tcp*-segmentation (4 strings)
 //   gso -> tx-generic-segmentation   gro -> rx-gro     lro -> rx-lro
@@ -118,16 +118,15 @@ struct Profile {
 };
 
 // ethtool's short feature names and the kernel strings each stands for.
-extern const std::vector<
-    std::pair<std::string_view, std::vector<std::string_view>>>
-    kFeatureAliases;
+const std::vector<std::pair<std::string_view, std::vector<std::string_view>>>
+    &feature_aliases();
 
 // The coalescing names a profile may set; the bool ones are marked.
 struct CoalesceParam {
   std::string_view name;
   bool boolean;
 };
-extern const std::vector<CoalesceParam> kCoalesceParams;
+const std::vector<CoalesceParam> &coalesce_params();
 
 // Every profile in one TOML document; source names it in errors
 // ("/etc/keel/profiles.d/10-rx.toml:4:7: mtu must be 68..65535").

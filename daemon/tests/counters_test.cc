@@ -458,5 +458,18 @@ TEST(Host, VanishedLinkIsEnodev) {
   EXPECT_EQ(got.error().errnum(), ENODEV) << got.error().str();
 }
 
+TEST(Host, CounterSourceReadsLoopback) {
+  auto source = open_counter_source();
+  ASSERT_TRUE(source) << source.error().str();
+  LinkInfo lo;
+  lo.ifindex = 1;  // loopback in every namespace
+  lo.name = "lo";
+  auto copy = *source;  // copies share one reader
+  auto got = (*source)(lo);
+  ASSERT_TRUE(got) << got.error().str();
+  auto again = copy(lo);
+  ASSERT_TRUE(again) << again.error().str();
+}
+
 }  // namespace
 }  // namespace keel

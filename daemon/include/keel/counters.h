@@ -48,6 +48,10 @@
 // the attribute stream of a reply (see genl_payload()) and need neither
 // a socket nor privilege, so unit tests feed them hand-built messages.
 //
+// A CounterReader reads the network namespace it was opened in. The
+// netlink requests name the interface by ifindex, the ioctl by name, so
+// LinkInfo must carry both (an empty name is EINVAL).
+//
 // Ownership: a CounterReader owns its generic netlink socket, its ioctl
 // socket and its caches; replies are parsed while the message is lent.
 // Threading: a CounterReader is used by one thread at a time (its libnl

@@ -620,6 +620,14 @@ Result<const CounterReader::DriverNames *> CounterReader::driver_names(
 
 Result<void> CounterReader::read_driver(const LinkInfo &link,
                                         std::vector<Counter> &out) {
+  // The ioctl names the interface: make sure the name is still this
+  // link's, or we would report another interface's counters.
+  auto index = ethtool_ioctl::ifindex_of(ioctl_fd_, link.name);
+  if (!index) return index.error();
+  if (*index != link.ifindex)
+    return Error(ENODEV, what("ethtool -S", link) +
+                             ": the name is now ifindex " +
+                             std::to_string(*index));
   // The set can change under us (a channel count change); try again
   // once with the new count before giving up.
   for (int attempt = 0; attempt < 2; ++attempt) {

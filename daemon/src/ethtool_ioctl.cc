@@ -76,13 +76,20 @@ class Buffer {
   std::abort();
 }
 
-Result<void> ethtool(const Fd &sock, const std::string &ifname, Buffer &buf,
-                     std::string_view what) {
+Result<ifreq> make_ifreq(const std::string &ifname, std::string_view what) {
   ifreq ifr{};
   if (ifname.empty() || ifname.size() >= sizeof(ifr.ifr_name))
     return Error(EINVAL,
                  std::string(what) + ": bad interface name '" + ifname + "'");
   std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
+  return ifr;
+}
+
+Result<void> ethtool(const Fd &sock, const std::string &ifname, Buffer &buf,
+                     std::string_view what) {
+  auto req = make_ifreq(ifname, what);
+  if (!req) return req.error();
+  ifreq &ifr = *req;
   ifr.ifr_data = reinterpret_cast<char *>(buf.bytes());
   if (ioctl(sock.get(), SIOCETHTOOL, &ifr) < 0)
     return Error::from_errno(std::string(what) + " " + ifname);
@@ -96,6 +103,14 @@ Result<Fd> open_socket() {
   if (!fd.valid()) fd = Fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error::from_errno("ethtool ioctl socket");
   return fd;
+}
+
+Result<int> ifindex_of(const Fd &sock, const std::string &ifname) {
+  auto req = make_ifreq(ifname, "SIOCGIFINDEX");
+  if (!req) return req.error();
+  if (ioctl(sock.get(), SIOCGIFINDEX, &*req) < 0)
+    return Error::from_errno("SIOCGIFINDEX " + ifname);
+  return req->ifr_ifindex;
 }
 
 Result<std::optional<uint32_t>> stats_count(const Fd &sock,

@@ -22,6 +22,9 @@ namespace keel::ethtool_ioctl {
 // A datagram socket to issue SIOCETHTOOL on, in the caller's netns.
 Result<Fd> open_socket();
 
+// The ifindex that ifname names now (SIOCGIFINDEX); ENODEV if none.
+Result<int> ifindex_of(const Fd &sock, const std::string &ifname);
+
 // The number of ETH_SS_STATS strings of ifname; nullopt if the driver has
 // no statistics (EOPNOTSUPP, or the set is not reported).
 Result<std::optional<uint32_t>> stats_count(const Fd &sock,

@@ -50,7 +50,8 @@
 //
 // A CounterReader reads the network namespace it was opened in. The
 // netlink requests name the interface by ifindex, the ioctl by name, so
-// LinkInfo must carry both (an empty name is EINVAL).
+// LinkInfo must carry both (an empty name is EINVAL); a name that no
+// longer belongs to the ifindex (renamed, or gone) is ENODEV.
 //
 // Ownership: a CounterReader owns its generic netlink socket, its ioctl
 // socket and its caches; replies are parsed while the message is lent.

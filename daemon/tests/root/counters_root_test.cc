@@ -200,5 +200,13 @@ TEST_F(CountersRoot, VanishedLinkIsAnError) {
   EXPECT_EQ(got.error().errnum(), ENODEV) << got.error().str();
 }
 
+TEST_F(CountersRoot, NameOfAnotherLinkIsAnError) {
+  LinkInfo mixed = link("kc0");
+  mixed.name = "kc1";
+  auto got = reader_->read(mixed);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().errnum(), ENODEV) << got.error().str();
+}
+
 }  // namespace
 }  // namespace keel

@@ -19,7 +19,7 @@
 #include <string_view>
 #include <utility>
 
-#include "ethtool_ioctl.h"
+#include "ethtool_stats.h"
 
 namespace keel {
 namespace counters {

@@ -5,7 +5,7 @@
 // ethtool_gstrings, ethtool_stats) followed by its payload; it lives in a
 // std::vector<uint64_t>, so the storage is freed by its owner and aligned
 // for every member, and is only ever accessed through memcpy.
-#include "ethtool_ioctl.h"
+#include "ethtool_stats.h"
 
 #include <linux/ethtool.h>
 #include <linux/sockios.h>

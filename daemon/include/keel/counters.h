@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// keel::CounterReader: every counter of one interface that is not in the
+// rtnetlink "link" group (NetlinkNic reads that one itself and calls a
+// CounterReader for the rest). One read() returns, in this order and
+// with the group/name/queue conventions of keel::Counter (keel/nic.h):
+//
+//   "eth-phy", "eth-mac", "eth-ctrl", "rmon"
+//       ethtool STATS_GET (netlink), aggregate source. Names are the
+//       kernel's string sets (ETH_SS_STATS_ETH_MAC ...), read once from
+//       ETHTOOL_MSG_STRSET_GET, with a built-in copy as fallback:
+//       "SymbolErrorDuringCarrier", "FramesTransmittedOK",
+//       "MACControlFramesTransmitted", "etherStatsUndersizePkts" ...
+//       rmon histogram buckets are "rx-<low>-<high>" / "tx-<low>-<high>"
+//       ("rx-64-64", "tx-1519-65535"); an open-ended bucket has high 0.
+//   "pause"
+//       ethtool PAUSE_GET with ETHTOOL_FLAG_STATS: "tx_pause_frames",
+//       "rx_pause_frames".
+//   "queue"
+//       netdev QSTATS_GET, scope queue; queue "rx-<id>" / "tx-<id>"; names
+//       as the netdev family spells them: rx-packets, rx-bytes,
+//       tx-packets, tx-bytes, rx-alloc-fail, rx-hw-drops,
+//       rx-hw-drop-overruns, rx-csum-complete, rx-csum-unnecessary,
+//       rx-csum-none, rx-csum-bad, rx-hw-gro-packets, rx-hw-gro-bytes,
+//       rx-hw-gro-wire-packets, rx-hw-gro-wire-bytes,
+//       rx-hw-drop-ratelimits, tx-hw-drops, tx-hw-drop-errors,
+//       tx-csum-none, tx-needs-csum, tx-hw-gso-packets, tx-hw-gso-bytes,
+//       tx-hw-gso-wire-packets, tx-hw-gso-wire-bytes,
+//       tx-hw-drop-ratelimits, tx-stop, tx-wake.
+//   "page-pool"
+//       netdev PAGE_POOL_STATS_GET, pools of this interface only; queue
+//       "pool-<id>"; names alloc-fast, alloc-slow, alloc-slow-high-order,
+//       alloc-empty, alloc-refill, alloc-waive, recycle-cached,
+//       recycle-cache-full, recycle-ring, recycle-ring-full,
+//       recycle-released-refcnt. Needs CAP_NET_ADMIN; without it the group
+//       is absent.
+//   "driver"
+//       the driver's own `ethtool -S` counters, through the SIOCETHTOOL
+//       ioctl (ETHTOOL_GSSET_INFO, ETHTOOL_GSTRINGS, ETHTOOL_GSTATS). The
+//       name table is cached per interface and re-read when the counter
+//       count, the name or the driver of the interface changes.
+//
+// A group the device or the kernel does not support (EOPNOTSUPP,
+// ENODATA, no "netdev" family, no CAP_NET_ADMIN for page pools) is
+// absent, not an error. A vanished interface is an error (ENODEV).
+//
+// The parse_*() functions turn kernel replies into Counters. They take
+// the attribute stream of a reply (see genl_payload()) and need neither
+// a socket nor privilege, so unit tests feed them hand-built messages.
+//
+// A CounterReader reads the network namespace it was opened in. The
+// netlink requests name the interface by ifindex, the ioctl by name, so
+// LinkInfo must carry both (an empty name is EINVAL); a name that no
+// longer belongs to the ifindex (renamed, or gone) is ENODEV.
+//
+// Ownership: a CounterReader owns its generic netlink socket, its ioctl
+// socket and its caches; replies are parsed while the message is lent.
+// Threading: a CounterReader is used by one thread at a time (its libnl
+// socket is not thread-safe); give each thread its own. The parse_*()
+// functions are pure and may run anywhere.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "keel/fd.h"
+#include "keel/nic.h"
+#include "keel/nl.h"
+#include "keel/result.h"
+
+namespace keel {
+
+namespace counters {
+
+// A stream of netlink attributes (a message's or a nest's payload), lent
+// from the message it points into.
+struct AttrStream {
+  const nlattr *head = nullptr;
+  int len = 0;
+};
+
+// The attributes of a generic netlink message (after the genl header);
+// empty if the message is too short.
+AttrStream genl_payload(nl_msg *msg);
+// The payload of a nested attribute.
+AttrStream nest_payload(const nlattr *nest);
+// Every attribute of a stream, in order, including repeated types and
+// type 0 (which ethtool uses for the first statistic).
+std::vector<const nlattr *> attr_list(AttrStream stream);
+
+// ethtool string sets by ETH_SS_* id; names indexed by string index.
+using StringSets = std::map<uint32_t, std::vector<std::string>>;
+
+// The kernel's names for ETH_SS_STATS_ETH_PHY, _ETH_MAC, _ETH_CTRL and
+// _RMON, as of Linux 6.12; used when STRSET_GET is not available.
+const StringSets &builtin_stats_strings();
+
+// Each parser appends what it finds to out.
+
+// ETHTOOL_MSG_STRSET_GET reply: every string set in it into sets.
+Result<void> parse_strset_reply(AttrStream attrs, StringSets &sets);
+// ETHTOOL_MSG_STATS_GET reply: groups eth-phy, eth-mac, eth-ctrl, rmon.
+// A statistic whose index has no name in names is "stat-<index>".
+Result<void> parse_stats_reply(AttrStream attrs, const StringSets &names,
+                               std::vector<Counter> &out);
+// ETHTOOL_MSG_PAUSE_GET reply (with stats): group pause.
+Result<void> parse_pause_reply(AttrStream attrs, std::vector<Counter> &out);
+// One NETDEV_CMD_QSTATS_GET dump message (one queue): group queue.
+Result<void> parse_qstats_reply(AttrStream attrs, std::vector<Counter> &out);
+// One NETDEV_CMD_PAGE_POOL_STATS_GET dump message (one pool): group
+// page-pool, only if the pool belongs to ifindex.
+Result<void> parse_page_pool_stats_reply(AttrStream attrs, int ifindex,
+                                         std::vector<Counter> &out);
+
+// The netdev family's name of a NETDEV_A_QSTATS_* or
+// NETDEV_A_PAGE_POOL_STATS_* counter attribute; "" if it is not one.
+std::string qstats_name(int type);
+std::string page_pool_stats_name(int type);
+
+// ETHTOOL_GSTRINGS data: count names of ETH_GSTRING_LEN bytes each,
+// NUL-padded. Fewer if data is short.
+std::vector<std::string> parse_gstrings(std::span<const uint8_t> data,
+                                        size_t count);
+// Group "driver" from the ioctl's names and values (the shorter wins).
+std::vector<Counter> driver_counters(const std::vector<std::string> &names,
+                                     std::span<const uint64_t> values);
+
+}  // namespace counters
+
+class CounterReader {
+ public:
+  // Connects a generic netlink socket and resolves the "ethtool" and
+  // "netdev" families (either may be absent: its groups are skipped).
+  static Result<std::unique_ptr<CounterReader>> open();
+
+  // Only open() can make the key; public so that make_unique can construct.
+  class Key {
+    friend class CounterReader;
+    Key() = default;
+  };
+  CounterReader(Key /*key*/, nl::Socket sock, Fd ioctl_fd)
+      : sock_(std::move(sock)), ioctl_fd_(std::move(ioctl_fd)) {}
+
+  CounterReader(const CounterReader &) = delete;
+  CounterReader &operator=(const CounterReader &) = delete;
+  CounterReader(CounterReader &&) = delete;
+  CounterReader &operator=(CounterReader &&) = delete;
+  ~CounterReader() = default;
+
+  // Every counter of link except group "link"; see the top of this file.
+  // ENODEV if the interface is gone.
+  Result<std::vector<Counter>> read(const LinkInfo &link);
+
+  // Drop the cached driver name table of an interface that went away.
+  void forget(int ifindex);
+
+ private:
+  struct DriverNames {
+    std::string ifname;
+    std::string driver;
+    std::vector<std::string> names;
+  };
+
+  Result<void> read_stats(const LinkInfo &link, std::vector<Counter> &out);
+  Result<void> read_pause(const LinkInfo &link, std::vector<Counter> &out);
+  Result<void> read_qstats(const LinkInfo &link, std::vector<Counter> &out);
+  Result<void> read_page_pools(const LinkInfo &link, std::vector<Counter> &out);
+  Result<void> read_driver(const LinkInfo &link, std::vector<Counter> &out);
+  Result<const DriverNames *> driver_names(const LinkInfo &link,
+                                           uint32_t count);
+
+  nl::Socket sock_;
+  Fd ioctl_fd_;       // AF_INET datagram socket for SIOCETHTOOL
+  int ethtool_ = -1;  // family ids; -1 if the kernel has none
+  int netdev_ = -1;
+  bool qstats_ok_ = true;      // cleared when the kernel lacks the command
+  bool page_pools_ok_ = true;  // cleared on EOPNOTSUPP or EPERM
+  counters::StringSets std_names_;
+  std::map<int, DriverNames> driver_names_;  // by ifindex
+};
+
+// A CounterReader behind the hook NetlinkNic calls for every interface
+// (NetlinkNic's CounterSource); the function owns the reader.
+Result<std::function<Result<std::vector<Counter>>(const LinkInfo &)>>
+open_counter_source();
+
+}  // namespace keel

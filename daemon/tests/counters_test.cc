@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The counter parsers on hand-built replies (no privilege, no kernel),
+// plus a few read-only checks against the host kernel.
+#include "keel/counters.h"
+
+#include <linux/ethtool.h>
+#include <linux/ethtool_netlink.h>
+#include <linux/genetlink.h>
+#include <linux/netdev.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "keel/links.h"
+
+namespace keel {
+namespace {
+
+// A generic netlink message to fill with a reply's attributes.
+nl::Msg reply_msg() {
+  auto msg = nl::genl_msg(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+  EXPECT_TRUE(msg);
+  return std::move(*msg);
+}
+
+// Builders that fail the test on a full message.
+void u32(nl::Msg &m, int type, uint32_t v) {
+  ASSERT_TRUE(nl::put_u32(m, type, v));
+}
+void u64(nl::Msg &m, int type, uint64_t v) {
+  ASSERT_TRUE(nl::put_u64(m, type, v));
+}
+
+// ETHTOOL_A_STATS_GRP_STAT: one statistic, its index as the type.
+void stat(nl::Msg &m, int index, uint64_t v) {
+  auto n = nl::Nest::open(m, ETHTOOL_A_STATS_GRP_STAT);
+  ASSERT_TRUE(n);
+  u64(m, index, v);
+  n->close();
+}
+
+void bucket(nl::Msg &m, int dir, uint32_t low, uint32_t high, uint64_t v) {
+  auto n = nl::Nest::open(m, dir);
+  ASSERT_TRUE(n);
+  u32(m, ETHTOOL_A_STATS_GRP_HIST_BKT_LOW, low);
+  u32(m, ETHTOOL_A_STATS_GRP_HIST_BKT_HI, high);
+  u64(m, ETHTOOL_A_STATS_GRP_HIST_VAL, v);
+  n->close();
+}
+
+Counter c(const std::string &group, const std::string &name, uint64_t v,
+          const std::string &queue = "") {
+  return Counter{group, name, queue, v};
+}
+
+TEST(ParseStats, GroupsStatsAndHistograms) {
+  nl::Msg m = reply_msg();
+  {
+    auto hdr = nl::Nest::open(m, ETHTOOL_A_STATS_HEADER);
+    ASSERT_TRUE(hdr);
+    u32(m, ETHTOOL_A_HEADER_DEV_INDEX, 7);
+    hdr->close();
+  }
+  {
+    auto g = nl::Nest::open(m, ETHTOOL_A_STATS_GRP);
+    ASSERT_TRUE(g);
+    u32(m, ETHTOOL_A_STATS_GRP_ID, ETHTOOL_STATS_ETH_PHY);
+    u32(m, ETHTOOL_A_STATS_GRP_SS_ID, ETH_SS_STATS_ETH_PHY);
+    stat(m, ETHTOOL_A_STATS_ETH_PHY_5_SYM_ERR, 5);
+    g->close();
+  }
+  {
+    auto g = nl::Nest::open(m, ETHTOOL_A_STATS_GRP);
+    ASSERT_TRUE(g);
+    u32(m, ETHTOOL_A_STATS_GRP_ID, ETHTOOL_STATS_ETH_MAC);
+    u32(m, ETHTOOL_A_STATS_GRP_SS_ID, ETH_SS_STATS_ETH_MAC);
+    // Index 0 is a real statistic, not "unspecified".
+    stat(m, ETHTOOL_A_STATS_ETH_MAC_2_TX_PKT, 100);
+    ASSERT_TRUE(nl::put_binary(m, ETHTOOL_A_STATS_GRP_PAD, nullptr, 0));
+    stat(m, ETHTOOL_A_STATS_ETH_MAC_5_RX_PKT, 1ULL << 40);
+    stat(m, ETHTOOL_A_STATS_ETH_MAC_25_TOO_LONG_ERR, 3);
+    stat(m, 99, 9);  // newer than our name table
+    g->close();
+  }
+  {
+    // Supported by nothing: the group comes back empty.
+    auto g = nl::Nest::open(m, ETHTOOL_A_STATS_GRP);
+    ASSERT_TRUE(g);
+    u32(m, ETHTOOL_A_STATS_GRP_ID, ETHTOOL_STATS_ETH_CTRL);
+    u32(m, ETHTOOL_A_STATS_GRP_SS_ID, ETH_SS_STATS_ETH_CTRL);
+    g->close();
+  }
+  {
+    auto g = nl::Nest::open(m, ETHTOOL_A_STATS_GRP);
+    ASSERT_TRUE(g);
+    u32(m, ETHTOOL_A_STATS_GRP_ID, ETHTOOL_STATS_RMON);
+    u32(m, ETHTOOL_A_STATS_GRP_SS_ID, ETH_SS_STATS_RMON);
+    stat(m, ETHTOOL_A_STATS_RMON_UNDERSIZE, 1);
+    stat(m, ETHTOOL_A_STATS_RMON_JABBER, 4);
+    bucket(m, ETHTOOL_A_STATS_GRP_HIST_RX, 64, 64, 10);
+    bucket(m, ETHTOOL_A_STATS_GRP_HIST_RX, 65, 127, 11);
+    bucket(m, ETHTOOL_A_STATS_GRP_HIST_TX, 1519, 65535, 12);
+    bucket(m, ETHTOOL_A_STATS_GRP_HIST_TX, 9001, 0, 13);
+    g->close();
+  }
+  {
+    // A group from a newer kernel is skipped.
+    auto g = nl::Nest::open(m, ETHTOOL_A_STATS_GRP);
+    ASSERT_TRUE(g);
+    u32(m, ETHTOOL_A_STATS_GRP_ID, 31);
+    u32(m, ETHTOOL_A_STATS_GRP_SS_ID, 63);
+    stat(m, 0, 1);
+    g->close();
+  }
+
+  std::vector<Counter> out;
+  auto r = counters::parse_stats_reply(counters::genl_payload(m.get()),
+                                       counters::builtin_stats_strings(), out);
+  ASSERT_TRUE(r) << r.error().str();
+  const std::vector<Counter> want{
+      c("eth-phy", "SymbolErrorDuringCarrier", 5),
+      c("eth-mac", "FramesTransmittedOK", 100),
+      c("eth-mac", "FramesReceivedOK", 1ULL << 40),
+      c("eth-mac", "FrameTooLongErrors", 3),
+      c("eth-mac", "stat-99", 9),
+      c("rmon", "etherStatsUndersizePkts", 1),
+      c("rmon", "etherStatsJabbers", 4),
+      c("rmon", "rx-64-64", 10),
+      c("rmon", "rx-65-127", 11),
+      c("rmon", "tx-1519-65535", 12),
+      c("rmon", "tx-9001-0", 13),
+  };
+  EXPECT_EQ(out, want);
+}
+
+TEST(ParseStats, NamesComeFromTheGivenStringSets) {
+  nl::Msg m = reply_msg();
+  {
+    auto g = nl::Nest::open(m, ETHTOOL_A_STATS_GRP);
+    ASSERT_TRUE(g);
+    u32(m, ETHTOOL_A_STATS_GRP_ID, ETHTOOL_STATS_ETH_CTRL);
+    u32(m, ETHTOOL_A_STATS_GRP_SS_ID, ETH_SS_STATS_ETH_CTRL);
+    stat(m, 0, 1);
+    stat(m, 1, 2);
+    g->close();
+  }
+  const counters::StringSets names{{ETH_SS_STATS_ETH_CTRL, {"A", ""}}};
+  std::vector<Counter> out;
+  ASSERT_TRUE(
+      counters::parse_stats_reply(counters::genl_payload(m.get()), names, out));
+  EXPECT_EQ(out, (std::vector<Counter>{c("eth-ctrl", "A", 1),
+                                       c("eth-ctrl", "stat-1", 2)}));
+}
+
+TEST(ParseStats, RejectsBucketWithoutValue) {
+  nl::Msg m = reply_msg();
+  {
+    auto g = nl::Nest::open(m, ETHTOOL_A_STATS_GRP);
+    ASSERT_TRUE(g);
+    u32(m, ETHTOOL_A_STATS_GRP_ID, ETHTOOL_STATS_RMON);
+    u32(m, ETHTOOL_A_STATS_GRP_SS_ID, ETH_SS_STATS_RMON);
+    auto b = nl::Nest::open(m, ETHTOOL_A_STATS_GRP_HIST_RX);
+    ASSERT_TRUE(b);
+    u32(m, ETHTOOL_A_STATS_GRP_HIST_BKT_LOW, 64);
+    u32(m, ETHTOOL_A_STATS_GRP_HIST_BKT_HI, 64);
+    b->close();
+    g->close();
+  }
+  std::vector<Counter> out;
+  auto r = counters::parse_stats_reply(counters::genl_payload(m.get()),
+                                       counters::builtin_stats_strings(), out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().errnum(), EBADMSG);
+}
+
+TEST(ParseStrset, ReadsIndexedStrings) {
+  nl::Msg m = reply_msg();
+  {
+    auto sets = nl::Nest::open(m, ETHTOOL_A_STRSET_STRINGSETS);
+    ASSERT_TRUE(sets);
+    auto set = nl::Nest::open(m, ETHTOOL_A_STRINGSETS_STRINGSET);
+    ASSERT_TRUE(set);
+    u32(m, ETHTOOL_A_STRINGSET_ID, ETH_SS_STATS_RMON);
+    u32(m, ETHTOOL_A_STRINGSET_COUNT, 3);
+    auto strings = nl::Nest::open(m, ETHTOOL_A_STRINGSET_STRINGS);
+    ASSERT_TRUE(strings);
+    for (const auto &[i, s] : {std::pair<uint32_t, const char *>{2, "two"},
+                               {0, "zero"},
+                               {7, "out of range"}}) {
+      auto str = nl::Nest::open(m, ETHTOOL_A_STRINGS_STRING);
+      ASSERT_TRUE(str);
+      u32(m, ETHTOOL_A_STRING_INDEX, i);
+      ASSERT_TRUE(nl::put_string(m, ETHTOOL_A_STRING_VALUE, s));
+      str->close();
+    }
+    strings->close();
+    set->close();
+    sets->close();
+  }
+  counters::StringSets sets;
+  auto r = counters::parse_strset_reply(counters::genl_payload(m.get()), sets);
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(sets,
+            (counters::StringSets{{ETH_SS_STATS_RMON, {"zero", "", "two"}}}));
+}
+
+TEST(ParsePause, ReadsFrameCounters) {
+  nl::Msg m = reply_msg();
+  ASSERT_TRUE(nl::put_u8(m, ETHTOOL_A_PAUSE_RX, 1));
+  {
+    auto s = nl::Nest::open(m, ETHTOOL_A_PAUSE_STATS);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(nl::put_binary(m, ETHTOOL_A_PAUSE_STAT_PAD, nullptr, 0));
+    u64(m, ETHTOOL_A_PAUSE_STAT_TX_FRAMES, 3);
+    u64(m, ETHTOOL_A_PAUSE_STAT_RX_FRAMES, 4);
+    u64(m, 42, 5);  // unknown: ignored
+    s->close();
+  }
+  std::vector<Counter> out;
+  ASSERT_TRUE(
+      counters::parse_pause_reply(counters::genl_payload(m.get()), out));
+  EXPECT_EQ(out, (std::vector<Counter>{c("pause", "tx_pause_frames", 3),
+                                       c("pause", "rx_pause_frames", 4)}));
+}
+
+TEST(ParsePause, NoStatsNoCounters) {
+  nl::Msg m = reply_msg();
+  ASSERT_TRUE(nl::put_u8(m, ETHTOOL_A_PAUSE_RX, 1));
+  std::vector<Counter> out;
+  ASSERT_TRUE(
+      counters::parse_pause_reply(counters::genl_payload(m.get()), out));
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ParseQstats, RxAndTxQueues) {
+  std::vector<Counter> out;
+  {
+    nl::Msg m = reply_msg();
+    u32(m, NETDEV_A_QSTATS_IFINDEX, 3);
+    u32(m, NETDEV_A_QSTATS_QUEUE_TYPE, NETDEV_QUEUE_TYPE_RX);
+    u32(m, NETDEV_A_QSTATS_QUEUE_ID, 2);
+    u64(m, NETDEV_A_QSTATS_RX_PACKETS, 1ULL << 33);  // uint as u64
+    u32(m, NETDEV_A_QSTATS_RX_BYTES, 1000);          // uint as u32
+    u32(m, NETDEV_A_QSTATS_RX_ALLOC_FAIL, 1);
+    u32(m, NETDEV_A_QSTATS_RX_CSUM_UNNECESSARY, 2);
+    u32(m, NETDEV_A_QSTATS_MAX + 1, 77);  // newer than us: ignored
+    ASSERT_TRUE(
+        counters::parse_qstats_reply(counters::genl_payload(m.get()), out));
+  }
+  {
+    nl::Msg m = reply_msg();
+    u32(m, NETDEV_A_QSTATS_IFINDEX, 3);
+    u32(m, NETDEV_A_QSTATS_QUEUE_TYPE, NETDEV_QUEUE_TYPE_TX);
+    u32(m, NETDEV_A_QSTATS_QUEUE_ID, 0);
+    u32(m, NETDEV_A_QSTATS_TX_NEEDS_CSUM, 5);
+    u32(m, NETDEV_A_QSTATS_TX_STOP, 6);
+    u32(m, NETDEV_A_QSTATS_TX_WAKE, 7);
+    ASSERT_TRUE(
+        counters::parse_qstats_reply(counters::genl_payload(m.get()), out));
+  }
+  EXPECT_EQ(out, (std::vector<Counter>{
+                     c("queue", "rx-packets", 1ULL << 33, "rx-2"),
+                     c("queue", "rx-bytes", 1000, "rx-2"),
+                     c("queue", "rx-alloc-fail", 1, "rx-2"),
+                     c("queue", "rx-csum-unnecessary", 2, "rx-2"),
+                     c("queue", "tx-needs-csum", 5, "tx-0"),
+                     c("queue", "tx-stop", 6, "tx-0"),
+                     c("queue", "tx-wake", 7, "tx-0"),
+                 }));
+}
+
+TEST(ParseQstats, RejectsMissingQueue) {
+  nl::Msg m = reply_msg();
+  u32(m, NETDEV_A_QSTATS_IFINDEX, 3);
+  u32(m, NETDEV_A_QSTATS_RX_PACKETS, 1);
+  std::vector<Counter> out;
+  auto r = counters::parse_qstats_reply(counters::genl_payload(m.get()), out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().errnum(), EBADMSG);
+}
+
+TEST(Names, EveryQstatsAttributeHasADistinctName) {
+  std::set<std::string> seen;
+  for (int t = NETDEV_A_QSTATS_RX_PACKETS; t <= NETDEV_A_QSTATS_MAX; ++t) {
+    const std::string name = counters::qstats_name(t);
+    EXPECT_FALSE(name.empty()) << t;
+    EXPECT_TRUE(seen.insert(name).second) << name;
+  }
+  EXPECT_EQ(counters::qstats_name(NETDEV_A_QSTATS_QUEUE_ID), "");
+  EXPECT_EQ(counters::qstats_name(NETDEV_A_QSTATS_RX_HW_GRO_WIRE_BYTES),
+            "rx-hw-gro-wire-bytes");
+  EXPECT_EQ(counters::qstats_name(NETDEV_A_QSTATS_TX_HW_GSO_PACKETS),
+            "tx-hw-gso-packets");
+}
+
+TEST(Names, EveryPagePoolAttributeHasADistinctName) {
+  std::set<std::string> seen;
+  for (int t = NETDEV_A_PAGE_POOL_STATS_ALLOC_FAST;
+       t <= NETDEV_A_PAGE_POOL_STATS_MAX; ++t) {
+    const std::string name = counters::page_pool_stats_name(t);
+    EXPECT_FALSE(name.empty()) << t;
+    EXPECT_TRUE(seen.insert(name).second) << name;
+  }
+  EXPECT_EQ(counters::page_pool_stats_name(NETDEV_A_PAGE_POOL_STATS_INFO), "");
+  EXPECT_EQ(counters::page_pool_stats_name(
+                NETDEV_A_PAGE_POOL_STATS_RECYCLE_RELEASED_REFCNT),
+            "recycle-released-refcnt");
+}
+
+// One page-pool-stats reply for pool id of ifindex (0: no ifindex).
+nl::Msg pool_reply(uint64_t id, uint32_t ifindex, uint64_t fast) {
+  nl::Msg m = reply_msg();
+  {
+    auto info = nl::Nest::open(m, NETDEV_A_PAGE_POOL_STATS_INFO);
+    EXPECT_TRUE(info);
+    EXPECT_TRUE(nl::put_u64(m, NETDEV_A_PAGE_POOL_ID, id));
+    if (ifindex != 0) {
+      EXPECT_TRUE(nl::put_u32(m, NETDEV_A_PAGE_POOL_IFINDEX, ifindex));
+    }
+    info->close();
+  }
+  EXPECT_TRUE(nl::put_u64(m, NETDEV_A_PAGE_POOL_STATS_ALLOC_FAST, fast));
+  EXPECT_TRUE(nl::put_u32(m, NETDEV_A_PAGE_POOL_STATS_RECYCLE_RING, 2));
+  return m;
+}
+
+TEST(ParsePagePool, KeepsOnlyTheLinksPools) {
+  std::vector<Counter> out;
+  for (const auto &[id, ifindex] :
+       {std::pair<uint64_t, uint32_t>{7, 3}, {8, 4}, {9, 0}, {10, 3}}) {
+    nl::Msg m = pool_reply(id, ifindex, id * 100);
+    auto r = counters::parse_page_pool_stats_reply(
+        counters::genl_payload(m.get()), 3, out);
+    ASSERT_TRUE(r) << r.error().str();
+  }
+  EXPECT_EQ(out, (std::vector<Counter>{
+                     c("page-pool", "alloc-fast", 700, "pool-7"),
+                     c("page-pool", "recycle-ring", 2, "pool-7"),
+                     c("page-pool", "alloc-fast", 1000, "pool-10"),
+                     c("page-pool", "recycle-ring", 2, "pool-10"),
+                 }));
+}
+
+TEST(ParsePagePool, RejectsMissingInfo) {
+  nl::Msg m = reply_msg();
+  u64(m, NETDEV_A_PAGE_POOL_STATS_ALLOC_FAST, 1);
+  std::vector<Counter> out;
+  EXPECT_FALSE(counters::parse_page_pool_stats_reply(
+      counters::genl_payload(m.get()), 3, out));
+}
+
+TEST(Gstrings, NulPaddedAndFullLengthNames) {
+  std::vector<uint8_t> data(size_t{3} * ETH_GSTRING_LEN, 0);
+  const std::string a = "rx_packets";
+  const std::string full(ETH_GSTRING_LEN, 'x');  // no NUL at all
+  std::memcpy(data.data(), a.data(), a.size());
+  std::memcpy(data.data() + ETH_GSTRING_LEN, full.data(), full.size());
+  EXPECT_EQ(counters::parse_gstrings(data, 3),
+            (std::vector<std::string>{a, full, ""}));
+  // Fewer names than asked for when the data is short.
+  EXPECT_EQ(counters::parse_gstrings(
+                std::span<const uint8_t>(data).first(ETH_GSTRING_LEN + 5), 3),
+            (std::vector<std::string>{a}));
+}
+
+TEST(Driver, PairsNamesWithValues) {
+  const std::vector<std::string> names{"peer_ifindex", "rx_drops", "extra"};
+  const std::vector<uint64_t> values{3, 4};
+  EXPECT_EQ(counters::driver_counters(names, values),
+            (std::vector<Counter>{c("driver", "peer_ifindex", 3),
+                                  c("driver", "rx_drops", 4)}));
+}
+
+// The built-in names match what this kernel says (read-only, no
+// privilege). Extra names of a newer kernel are fine.
+TEST(Host, BuiltinStringsMatchTheKernel) {
+  auto sock = nl::Socket::connect(nl::Protocol::kGeneric);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto family = sock->family("ethtool");
+  if (!family) GTEST_SKIP() << family.error().str();
+  auto msg = nl::genl_msg(*family, ETHTOOL_MSG_STRSET_GET, 0);
+  ASSERT_TRUE(msg);
+  {
+    auto hdr = nl::Nest::open(*msg, ETHTOOL_A_STRSET_HEADER);
+    ASSERT_TRUE(hdr);
+    u32(*msg, ETHTOOL_A_HEADER_DEV_INDEX, 1);  // lo; the kernel wants a dev
+    hdr->close();
+  }
+  {
+    auto sets = nl::Nest::open(*msg, ETHTOOL_A_STRSET_STRINGSETS);
+    ASSERT_TRUE(sets);
+    for (const auto &[id, names] : counters::builtin_stats_strings()) {
+      auto set = nl::Nest::open(*msg, ETHTOOL_A_STRINGSETS_STRINGSET);
+      ASSERT_TRUE(set);
+      u32(*msg, ETHTOOL_A_STRINGSET_ID, id);
+      set->close();
+    }
+    sets->close();
+  }
+  counters::StringSets got;
+  auto r = sock->request(
+      std::move(*msg),
+      [&](nl_msg *reply) {
+        return counters::parse_strset_reply(counters::genl_payload(reply), got);
+      },
+      "strset get");
+  ASSERT_TRUE(r) << r.error().str();
+  for (const auto &[id, names] : counters::builtin_stats_strings()) {
+    ASSERT_TRUE(got.contains(id)) << id;
+    ASSERT_GE(got[id].size(), names.size()) << id;
+    for (size_t i = 0; i < names.size(); ++i)
+      EXPECT_EQ(got[id][i], names[i]) << "set " << id << " index " << i;
+  }
+}
+
+TEST(Host, ReadsEveryLink) {
+  auto reader = CounterReader::open();
+  ASSERT_TRUE(reader) << reader.error().str();
+  auto links = list_links();
+  ASSERT_TRUE(links) << links.error().str();
+  for (const Link &l : *links) {
+    LinkInfo info;
+    info.ifindex = l.ifindex;
+    info.name = l.name;
+    auto got = (*reader)->read(info);
+    ASSERT_TRUE(got) << l.name << ": " << got.error().str();
+    for (const Counter &ctr : *got) {
+      EXPECT_NE(ctr.group, "link");
+      EXPECT_FALSE(ctr.name.empty()) << ctr.group;
+      const bool queued = ctr.group == "queue" || ctr.group == "page-pool";
+      EXPECT_EQ(ctr.queue.empty(), !queued) << ctr.group << " " << ctr.name;
+    }
+    if (l.name == "lo") {
+      // Loopback has no driver statistics and no pause frames.
+      EXPECT_TRUE(
+          std::none_of(got->begin(), got->end(), [](const Counter &ctr) {
+            return ctr.group == "driver" || ctr.group == "pause";
+          }));
+    }
+  }
+}
+
+TEST(Host, VanishedLinkIsEnodev) {
+  auto reader = CounterReader::open();
+  ASSERT_TRUE(reader) << reader.error().str();
+  LinkInfo info;
+  info.ifindex = 999999;
+  info.name = "keel-nosuch0";
+  auto got = (*reader)->read(info);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().errnum(), ENODEV) << got.error().str();
+}
+
+TEST(Host, CounterSourceReadsLoopback) {
+  auto source = open_counter_source();
+  ASSERT_TRUE(source) << source.error().str();
+  LinkInfo lo;
+  lo.ifindex = 1;  // loopback in every namespace
+  lo.name = "lo";
+  auto copy = *source;  // copies share one reader
+  auto got = (*source)(lo);
+  ASSERT_TRUE(got) << got.error().str();
+  auto again = copy(lo);
+  ASSERT_TRUE(again) << again.error().str();
+}
+
+}  // namespace
+}  // namespace keel

@@ -87,7 +87,7 @@ std::string format_value(double v) {
 
 // rtnl_link_stats64 field -> node_network_<name>_total.
 const std::map<std::string_view, std::string_view> &link_names() {
-  static const std::map<std::string_view, std::string_view> kNames{
+  static const std::map<std::string_view, std::string_view> names{
       {"rx_packets", "receive_packets"},
       {"tx_packets", "transmit_packets"},
       {"rx_bytes", "receive_bytes"},
@@ -114,7 +114,7 @@ const std::map<std::string_view, std::string_view> &link_names() {
       {"rx_nohandler", "receive_nohandler"},
       {"rx_otherhost_dropped", "receive_otherhost_dropped"},
   };
-  return kNames;
+  return names;
 }
 
 // node_exporter's ethtool collector: lower case, sanitised, rx/tx words
@@ -127,13 +127,13 @@ std::string driver_name(std::string_view name) {
     s += lower(c);
   }
   while (!s.empty() && s.back() == '_') s.pop_back();
+  const std::string_view words = s;
   std::string out;
   size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find('_', start);
-    if (end == std::string::npos) end = s.size();
-    const std::string_view word =
-        std::string_view(s).substr(start, end - start);
+  while (start <= words.size()) {
+    size_t end = words.find('_', start);
+    if (end == std::string_view::npos) end = words.size();
+    const std::string_view word = words.substr(start, end - start);
     if (!out.empty()) out += '_';
     if (word == "rx")
       out += "received";
@@ -174,10 +174,12 @@ class Builder {
   [[nodiscard]] std::string str() const {
     std::string out;
     for (const auto &[name, f] : families_) {
-      out += "# HELP " + name + " " + escape_help(f.help) + "\n";
-      out += "# TYPE " + name + " " + type_name(f.type) + "\n";
+      out.append("# HELP ").append(name).append(" ");
+      out.append(escape_help(f.help)).append("\n");
+      out.append("# TYPE ").append(name).append(" ");
+      out.append(type_name(f.type)).append("\n");
       for (const auto &[labels, value] : f.samples)
-        out += name + labels + " " + value + "\n";
+        out.append(name).append(labels).append(" ").append(value).append("\n");
     }
     return out;
   }

@@ -273,7 +273,7 @@ TEST(Archive, DownsampleKeepsLastValuePerBucket) {
     ASSERT_TRUE(a->record(
         kT0 + s * 1000,
         {iface("eth0", {counter("link", "x", static_cast<uint64_t>(s))})}));
-  const int64_t now = kT0 + 1200 * 1000;
+  const int64_t now = kT0 + int64_t{1200} * 1000;
   auto st = a->maintain(now);
   ASSERT_TRUE(st) << st.error().str();
   // Minutes 0..9 are older than raw_for: 6 samples each become 1.
@@ -285,7 +285,7 @@ TEST(Archive, DownsampleKeepsLastValuePerBucket) {
     const int64_t s = static_cast<int64_t>(m) * 60 + 50;  // last of bucket
     EXPECT_EQ((*h)[m], (Sample{kT0 + s * 1000, static_cast<uint64_t>(s)}));
   }
-  EXPECT_EQ((*h)[10].ts_ms, kT0 + 600 * 1000);  // raw from here on
+  EXPECT_EQ((*h)[10].ts_ms, kT0 + int64_t{600} * 1000);  // raw from here on
 
   // Idempotent, and the next call only looks at the new range.
   auto again = a->maintain(now);
@@ -299,12 +299,13 @@ TEST(Archive, DownsampleKeepsLastValuePerBucket) {
 TEST(Archive, SizeCapDropsOldestData) {
   TempDir dir;
   auto c = config_for(dir.file("a.db"));
-  c.max_bytes = 256 * 1024;
+  c.max_bytes = uint64_t{256} * 1024;
   c.raw_for = seconds(3600 * 24 * 365);
   c.retention = seconds(3600 * 24 * 365);
   auto a = open_ok(c);
   ASSERT_NE(a, nullptr);
   std::vector<Counter> many;
+  many.reserve(50);
   for (int i = 0; i < 50; i++)
     many.push_back(counter("driver", "c" + std::to_string(i), 0));
   const int64_t sweeps = 400;
@@ -373,6 +374,7 @@ TEST(Archive, CrashSafetyAfterSigkill) {
     auto a = Archive::open(c);
     if (!a) ::_exit(2);
     std::vector<Counter> many;
+    many.reserve(200);
     for (int i = 0; i < 200; i++)
       many.push_back(counter("driver", "c" + std::to_string(i), 0));
     for (uint64_t n = 1;; n++) {

@@ -62,16 +62,16 @@ struct Parsed {
 // A line-by-line parser of text format 0.0.4, strict about what
 // exposition() promises.
 Parsed parse(const std::string &text) {
-  static const std::string kName = "[a-zA-Z_:][a-zA-Z0-9_:]*";
-  static const std::string kLabel =
+  static const std::string name_re = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+  static const std::string label_re =
       R"([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")";
-  static const std::regex kHelp("# HELP (" + kName +
-                                R"() (?:[^\\\n]|\\[\\n])*)");
-  static const std::regex kType("# TYPE (" + kName +
-                                ") (counter|gauge|untyped|summary|histogram)");
-  static const std::regex kSample("(" + kName + ")((?:\\{" + kLabel + "(?:," +
-                                  kLabel + R"()*\})?) (\S+))");
-  static const std::regex kNumber(
+  static const std::regex help_re("# HELP (" + name_re +
+                                  R"() (?:[^\\\n]|\\[\\n])*)");
+  static const std::regex type_re(
+      "# TYPE (" + name_re + ") (counter|gauge|untyped|summary|histogram)");
+  static const std::regex sample_re("(" + name_re + ")((?:\\{" + label_re +
+                                    "(?:," + label_re + R"()*\})?) (\S+))");
+  static const std::regex number_re(
       R"([+-]?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|Inf)|NaN)");
   Parsed p;
   if (!text.empty() && text.back() != '\n')
@@ -81,20 +81,20 @@ Parsed parse(const std::string &text) {
   std::string current;
   while (std::getline(in, line)) {
     std::smatch m;
-    if (std::regex_match(line, m, kHelp)) {
+    if (std::regex_match(line, m, help_re)) {
       if (p.types.count(m[1]) != 0 || p.helps.count(m[1]) != 0)
         p.errors.push_back("second HELP: " + line);
       p.helps[m[1]]++;
       current = m[1];
       p.order.push_back(current);
-    } else if (std::regex_match(line, m, kType)) {
+    } else if (std::regex_match(line, m, type_re)) {
       if (m[1] != current || p.types.count(m[1]) != 0)
         p.errors.push_back("TYPE out of place: " + line);
       p.types[m[1]] = m[2];
-    } else if (std::regex_match(line, m, kSample)) {
+    } else if (std::regex_match(line, m, sample_re)) {
       if (m[1] != current)
         p.errors.push_back("sample outside its family: " + line);
-      if (!std::regex_match(m[3].str(), kNumber))
+      if (!std::regex_match(m[3].str(), number_re))
         p.errors.push_back("bad value: " + line);
       if (!p.samples.emplace(m[1].str() + m[2].str(), m[3]).second)
         p.errors.push_back("duplicate sample: " + line);

@@ -2,8 +2,12 @@
 #include "keel/archive.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
+#include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sqlite3.h>
 
 namespace keel {
@@ -229,8 +233,10 @@ Result<void> Archive::setup() {
     if (!created) return created;
   }
   if (!config_.read_only) {
-    for (const char *sql :
-         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"}) {
+    const std::string limit =
+        "PRAGMA journal_size_limit=" + std::to_string(kWalLimit);
+    for (const char *sql : {"PRAGMA journal_mode=WAL",
+                            "PRAGMA synchronous=NORMAL", limit.c_str()}) {
       auto r = exec(sql);
       if (!r) return r;
     }
@@ -535,10 +541,10 @@ Result<MaintainStats> Archive::maintain(int64_t now_ms) {
     if (!r) return r.error().with_context("maintain");
   }
   if (st.expired + st.downsampled + st.dropped_size != 0) {
-    // Give the freed pages back, then move them out of the WAL.
+    // Give the freed pages back; the checkpoint truncates the file.
     auto r = exec("PRAGMA incremental_vacuum");
     if (!r) return r.error().with_context("maintain");
-    r = flush();
+    r = checkpoint(SQLITE_CHECKPOINT_PASSIVE);
     if (!r) return r.error().with_context("maintain");
   }
   auto after = used_bytes();
@@ -547,12 +553,14 @@ Result<MaintainStats> Archive::maintain(int64_t now_ms) {
   return st;
 }
 
-Result<void> Archive::flush() {
-  if (sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
-                                nullptr, nullptr) != SQLITE_OK)
+Result<void> Archive::checkpoint(int mode) {
+  if (sqlite3_wal_checkpoint_v2(db_.get(), nullptr, mode, nullptr, nullptr) !=
+      SQLITE_OK)
     return error("checkpoint " + config_.path);
   return {};
 }
+
+Result<void> Archive::flush() { return checkpoint(SQLITE_CHECKPOINT_TRUNCATE); }
 
 Result<std::string> Archive::integrity_check() {
   auto stmt = prepare("PRAGMA integrity_check", false);
@@ -565,6 +573,69 @@ Result<std::string> Archive::integrity_check() {
   }
   if (rc != SQLITE_DONE) return error("integrity check");
   return out;
+}
+
+// Times for --since and --until.
+
+namespace {
+
+std::optional<int64_t> number(std::string_view s) {
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty())
+    return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> utc_time(std::string_view s) {
+  if (!s.empty() && s.back() == 'Z') s.remove_suffix(1);
+  // YYYY-MM-DDTHH:MM:SS
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' ||
+      (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+    return std::nullopt;
+  const auto year = number(s.substr(0, 4));
+  const auto mon = number(s.substr(5, 2));
+  const auto day = number(s.substr(8, 2));
+  const auto hour = number(s.substr(11, 2));
+  const auto min = number(s.substr(14, 2));
+  const auto sec = number(s.substr(17, 2));
+  if (!year || !mon || !day || !hour || !min || !sec || *mon < 1 || *mon > 12 ||
+      *day < 1 || *day > 31 || *hour > 23 || *min > 59 || *sec > 60)
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = static_cast<int>(*year - 1900);
+  tm.tm_mon = static_cast<int>(*mon - 1);
+  tm.tm_mday = static_cast<int>(*day);
+  tm.tm_hour = static_cast<int>(*hour);
+  tm.tm_min = static_cast<int>(*min);
+  tm.tm_sec = static_cast<int>(*sec);
+  const time_t t = ::timegm(&tm);
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return int64_t{t} * 1000;
+}
+
+}  // namespace
+
+Result<int64_t> parse_time(std::string_view spec, int64_t now_ms) {
+  if (spec == "now") return now_ms;
+  if (auto ms = number(spec); ms && *ms >= 0) return *ms;
+  if (auto t = utc_time(spec)) return *t;
+  if (spec.size() >= 2) {
+    static constexpr std::array<std::pair<char, int64_t>, 5> kUnits{
+        {{'s', 1000},
+         {'m', 60'000},
+         {'h', 3'600'000},
+         {'d', 86'400'000},
+         {'w', 604'800'000}}};
+    const auto n = number(spec.substr(0, spec.size() - 1));
+    for (const auto &[unit, ms] : kUnits)
+      if (n && *n >= 0 && spec.back() == unit &&
+          *n <= std::numeric_limits<int64_t>::max() / ms)
+        return now_ms - *n * ms;
+  }
+  return Error(EINVAL, "bad time '" + std::string(spec) +
+                           "' (15m, 2h, 7d, now, 2026-12-02T16:00:00Z or "
+                           "epoch ms)");
 }
 
 // Export formats.

@@ -231,6 +231,28 @@ TEST(ExportFormat, Writer) {
   EXPECT_FALSE(parse_export_format("xml"));
 }
 
+TEST(ParseTime, Forms) {
+  const int64_t now = kT0;
+  EXPECT_EQ(*parse_time("now", now), now);
+  EXPECT_EQ(*parse_time("90s", now), now - 90'000);
+  EXPECT_EQ(*parse_time("15m", now), now - 15 * kMinute);
+  EXPECT_EQ(*parse_time("2h", now), now - 120 * kMinute);
+  EXPECT_EQ(*parse_time("7d", now), now - int64_t{7} * 24 * 60 * kMinute);
+  EXPECT_EQ(*parse_time("1w", now), now - int64_t{7} * 24 * 60 * kMinute);
+  EXPECT_EQ(*parse_time("1764691200000", now), 1764691200000);
+  EXPECT_EQ(*parse_time("2025-12-02T16:00:00Z", now), 1764691200000);
+  EXPECT_EQ(*parse_time("2025-12-02 16:00:00", now), 1764691200000);
+  for (const char *bad :
+       {"", "m", "-5m", "5y", "yesterday", "2025-13-02T00:00:00Z",
+        "2025-12-02T16:00Z", "99999999999999999999s"}) {
+    auto r = parse_time(bad, now);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().errnum(), EINVAL);
+    }
+  }
+}
+
 TEST(Archive, Retention) {
   TempDir dir;
   auto c = config_for(dir.file("a.db"));
@@ -359,6 +381,20 @@ TEST(Archive, ReopenAfterClose) {
   ASSERT_TRUE(ifs);
   EXPECT_EQ(ifs->size(), 2U);
   EXPECT_FALSE(ro->record(kT0 + 2000, sweep(3)));
+  ro.reset();
+  b.reset();
+
+  // And one after the writer is gone (keelctl while keeld is stopped).
+  auto alone = open_ok(ro_config);
+  ASSERT_NE(alone, nullptr);
+  auto again = alone->history("eth1", "link.rx_packets");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->size(), 2U);
+
+  // Read-only never creates a file.
+  ro_config.path = c.path + ".missing";
+  EXPECT_FALSE(Archive::open(ro_config));
+  EXPECT_FALSE(fs::exists(ro_config.path));
 }
 
 TEST(Archive, CrashSafetyAfterSigkill) {

@@ -17,7 +17,11 @@
 // Durability: journal_mode=WAL with synchronous=NORMAL; each record() is
 // one transaction, so a crash (even SIGKILL in the middle of a write)
 // loses at most the sweep in flight and the file opens intact. flush()
-// checkpoints the WAL into the main file and truncates it (SIGTERM).
+// checkpoints the WAL into the main file and truncates it (SIGTERM); it
+// may wait up to busy_timeout for readers. Nothing else waits on
+// readers: record() is never blocked by them in WAL mode, and maintain()
+// checkpoints passively. After a checkpoint the WAL file is cut back to
+// kWalLimit bytes (journal_size_limit).
 // auto_vacuum=INCREMENTAL is set when the file is created, so maintain()
 // can give freed pages back to the file system.
 //
@@ -29,8 +33,8 @@
 //     it keeps its own timestamp);
 //   - size: if the database's pages in use exceed max_bytes, the oldest
 //     samples are deleted until they do not, then incremental_vacuum
-//     and a WAL checkpoint shrink the file. The WAL itself is bounded by
-//     SQLite's automatic checkpoints and is not counted.
+//     and a passive WAL checkpoint shrink the file. The WAL itself is
+//     bounded by SQLite's automatic checkpoints and is not counted.
 // Series left without samples are removed.
 //
 // Errors: Result with the sqlite3_errmsg() text. errno mapping: busy or
@@ -123,6 +127,7 @@ class Archive {
 
  public:
   static constexpr int kSchemaVersion = 1;
+  static constexpr uint64_t kWalLimit = uint64_t{16} * 1024 * 1024;
 
   // Open or create the archive (the directory must exist).
   static Result<std::unique_ptr<Archive>> open(const ArchiveConfig &config);
@@ -181,6 +186,7 @@ class Archive {
   class Txn;
 
   Result<void> setup();
+  Result<void> checkpoint(int mode);
   Result<void> create_schema();
   Result<void> exec(const char *sql);
   Result<Stmt> prepare(std::string_view sql, bool persistent);
@@ -201,6 +207,15 @@ class Archive {
   // (iface, key) -> series id, for record(); cleared when series go.
   std::map<std::pair<std::string, std::string>, int64_t> ids_;
 };
+
+// A point in time for keelctl's --since and --until, in epoch ms:
+//   "15m", "90s", "2h", "7d", "1w"   that long before now_ms
+//   "now"                             now_ms
+//   "2026-12-02T16:00:00Z"            RFC 3339, UTC only ('T' or ' ',
+//                                     the 'Z' optional)
+//   "1764691200000"                   epoch milliseconds
+// Anything else is EINVAL.
+Result<int64_t> parse_time(std::string_view spec, int64_t now_ms);
 
 // Export formats of keelctl export.
 enum class ExportFormat { kCsv, kJsonLines, kJsonArray };

@@ -138,9 +138,12 @@ class Archive::Txn {
     if (open_) (void)archive_.exec("ROLLBACK");
   }
 
+  // A COMMIT that fails (SQLITE_BUSY) leaves the transaction open; the
+  // destructor then rolls it back.
   Result<void> commit() {
-    open_ = false;
-    return archive_.exec("COMMIT");
+    auto r = archive_.exec("COMMIT");
+    if (r) open_ = false;
+    return r;
   }
 
  private:
@@ -301,13 +304,24 @@ Result<int64_t> Archive::series_id(const std::string &iface,
 
 Result<void> Archive::record(int64_t ts_ms,
                              const std::vector<IfaceCounters> &sweep) {
+  auto r = record_sweep(ts_ms, sweep);
+  if (!r) {
+    // Rolled back: ids of series created in the transaction are void.
+    ids_.clear();
+    return r.error().with_context("record");
+  }
+  return {};
+}
+
+Result<void> Archive::record_sweep(int64_t ts_ms,
+                                   const std::vector<IfaceCounters> &sweep) {
   auto txn = Txn::begin(*this);
-  if (!txn) return txn.error().with_context("record");
+  if (!txn) return txn.error();
   sqlite3_stmt *ins = insert_sample_.get();
   for (const IfaceCounters &ic : sweep) {
     for (const Counter &c : ic.counters) {
       auto id = series_id(ic.link.name, series_key(c));
-      if (!id) return id.error().with_context("record");
+      if (!id) return id.error();
       ResetOnExit reset(ins);
       sqlite3_bind_int64(ins, 1, *id);
       sqlite3_bind_int64(ins, 2, ts_ms);
@@ -316,13 +330,7 @@ Result<void> Archive::record(int64_t ts_ms,
       if (!r) return r;
     }
   }
-  auto r = txn->commit();
-  if (!r) {
-    // A failed COMMIT may leave the ids of series it created cached.
-    ids_.clear();
-    return r.error().with_context("record");
-  }
-  return {};
+  return txn->commit();
 }
 
 Result<std::vector<Sample>> Archive::history(const std::string &ifname,
@@ -537,7 +545,7 @@ Result<MaintainStats> Archive::maintain(int64_t now_ms) {
     if (!orphans) return orphans.error().with_context("maintain");
     st.series_removed = static_cast<uint64_t>(sqlite3_changes64(db_.get()));
     auto r = txn->commit();
-    ids_.clear();
+    ids_.clear();  // series may be gone
     if (!r) return r.error().with_context("maintain");
   }
   if (st.expired + st.downsampled + st.dropped_size != 0) {

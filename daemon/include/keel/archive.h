@@ -191,6 +191,8 @@ class Archive {
   Result<void> exec(const char *sql);
   Result<Stmt> prepare(std::string_view sql, bool persistent);
   Result<int64_t> query_int(const char *sql);
+  Result<void> record_sweep(int64_t ts_ms,
+                            const std::vector<IfaceCounters> &sweep);
   Result<int64_t> series_id(const std::string &iface, const std::string &key);
   Result<void> run(sqlite3_stmt *stmt, std::string_view what);
   [[nodiscard]] Error error(std::string_view what) const;

@@ -247,6 +247,18 @@ TEST_F(Veth, UnsupportedGroupsRefuse) {
 TEST_F(Veth, LinkCountersGrowWithTraffic) {
   ASSERT_TRUE(nic_->set_admin_up(a_, true));
   ASSERT_TRUE(nic_->set_admin_up(b_, true));
+  // Until linkwatch sees the carrier, the noop qdisc drops what is sent.
+  const auto end = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    auto links = nic_->links();
+    ASSERT_TRUE(links) << links.error().str();
+    const LinkInfo *a = find(*links, "kta");
+    const LinkInfo *b = find(*links, "ktb");
+    ASSERT_TRUE(a != nullptr && b != nullptr);
+    if (a->oper_state == "up" && b->oper_state == "up") break;
+    ASSERT_LT(Clock::now(), end) << "veth pair not up";
+    ::usleep(20000);
+  }
   int calls = 0;
   auto nic = NetlinkNic::create(
       [&calls](const LinkInfo &l) -> Result<std::vector<Counter>> {

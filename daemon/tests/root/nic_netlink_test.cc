@@ -37,7 +37,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int sh(const std::string &cmd) {
-  const int rc = std::system((cmd + " >/dev/null 2>&1").c_str());
+  // The tests run on one thread.
+  const int rc = std::system(  // NOLINT(concurrency-mt-unsafe)
+      (cmd + " >/dev/null 2>&1").c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
@@ -62,7 +64,7 @@ uint64_t counter(const std::vector<IfaceCounters> &all,
 // Broadcast frames of a local experimental ethertype, sent raw on ifname.
 void send_frames(const std::string &ifname, int count) {
   Fd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(fd.valid()) << std::strerror(errno);
+  ASSERT_TRUE(fd.valid()) << Error::from_errno("packet socket").str();
   sockaddr_ll addr{};
   addr.sll_family = AF_PACKET;
   addr.sll_ifindex = ifindex_of(ifname);
@@ -76,7 +78,7 @@ void send_frames(const std::string &ifname, int count) {
     ASSERT_EQ(::sendto(fd.get(), frame.data(), frame.size(), 0,
                        reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)),
               static_cast<ssize_t>(frame.size()))
-        << std::strerror(errno);
+        << Error::from_errno("send").str();
   }
 }
 

@@ -697,8 +697,14 @@ Result<void> NetlinkNic::set_features(int ifindex,
   auto names = strings(ETH_SS_FEATURES);
   if (!names) return names.error().with_context(what);
   for (const auto &[name, on] : f) {
-    if (std::find((*names)->begin(), (*names)->end(), name) == (*names)->end())
-      return Error(EINVAL, what + ": unknown feature '" + name + '\'');
+    if (std::find((*names)->begin(), (*names)->end(), name) ==
+        (*names)->end()) {
+      std::string text = what;
+      text += ": unknown feature '";
+      text += name;
+      text += '\'';
+      return Error(EINVAL, std::move(text));
+    }
   }
   auto msg =
       ethtool_msg(ETHTOOL_MSG_FEATURES_SET, ifindex, ETHTOOL_FLAG_OMIT_REPLY);
@@ -742,8 +748,13 @@ Result<void> NetlinkNic::set_coalesce(int ifindex, const Coalesce &c) {
   if (!msg) return msg.error();
   for (const auto &[name, value] : c) {
     const auto attr = ethnl::coalesce_attr(name);
-    if (!attr)
-      return Error(EINVAL, what + ": unknown parameter '" + name + '\'');
+    if (!attr) {
+      std::string text = what;
+      text += ": unknown parameter '";
+      text += name;
+      text += '\'';
+      return Error(EINVAL, std::move(text));
+    }
     Result<void> e = ethnl::coalesce_is_u8(*attr)
                          ? nl::put_u8(*msg, *attr, value != 0 ? 1 : 0)
                          : nl::put_u32(*msg, *attr, value);

@@ -27,8 +27,6 @@
 namespace keel {
 namespace {
 
-using ethnl::Bitset;
-
 // A hand-built ethtool message; the family id does not matter to parsers.
 nl::Msg ethtool_reply(uint8_t cmd) {
   auto msg = nl::genl_msg(0x20, cmd, 0);

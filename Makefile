@@ -18,9 +18,13 @@ setup:
 kernel:
 	@$(MAKE) -s -C kernel
 
+# As root, the daemon's integration tests (veth pairs in network
+# namespaces) are registered too.
+ROOT_TESTS := $(if $(filter 0,$(shell id -u)),ON,OFF)
+
 daemon:
 	@cmake -S daemon -B $(BUILD)/daemon -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		> /dev/null
+		-DKEEL_ROOT_TESTS=$(ROOT_TESTS) > /dev/null
 	@cmake --build $(BUILD)/daemon -j2
 
 demo: setup kernel

@@ -167,9 +167,9 @@ void print_show(const json &r) {
 
 void print_report(const json &r) {
   for (const json &iface : r.value("interfaces", json::array())) {
-    std::printf("%s (%s):\n", text(iface["ifname"]).c_str(),
-                text(iface.value("rules", json::array())).c_str());
-    for (const json &s : iface.value("settings", json::array())) {
+    std::printf("%s: profile %s\n", text(iface["ifname"]).c_str(),
+                text(iface.value("profile", json())).c_str());
+    for (const json &s : iface.value("results", json::array())) {
       std::printf("  %-28s %-14s %s\n", text(s["setting"]).c_str(),
                   text(s["outcome"]).c_str(),
                   text(s.value("message", json(""))).c_str());

@@ -9,9 +9,13 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <limits>
+#include <set>
 #include <unistd.h>
 
 #include "keel/json.h"
+#include "keel/log.h"
+#include "keel/metrics.h"
 #include "keel/version.h"
 
 namespace keel {
@@ -26,6 +30,55 @@ int64_t now_ms() {
       .count();
 }
 
+// A periodic CLOCK_MONOTONIC timer whose first expiry is at once.
+Result<Fd> periodic_timer(std::chrono::milliseconds period) {
+  Fd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!timer.valid()) return Error::from_errno("timerfd_create");
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
+  itimerspec its{};
+  its.it_interval.tv_sec = ns / 1000000000;
+  its.it_interval.tv_nsec = ns % 1000000000;
+  its.it_value.tv_nsec = 1;
+  if (::timerfd_settime(timer.get(), 0, &its, nullptr) < 0)
+    return Error::from_errno("timerfd_settime");
+  return timer;
+}
+
+// The archive's rows for keelctl export, as one string. Refused beyond
+// kMaxExport bytes: the answer travels as one JSON line.
+constexpr size_t kMaxExport = size_t{64} << 20;
+
+Result<json> export_text(Archive &archive, const json &args) {
+  auto format = parse_export_format(args.value("format", std::string("csv")));
+  if (!format) return format.error();
+  ExportFilter filter;
+  filter.iface = args.value("ifname", std::string());
+  filter.key_prefix = args.value("counter", std::string());
+  filter.since_ms = args.value("since_ms", int64_t{0});
+  filter.until_ms = args.value("until_ms", std::numeric_limits<int64_t>::max());
+  std::string out;
+  bool too_big = false;
+  ExportWriter writer(*format, [&](std::string_view piece) {
+    if (out.size() + piece.size() > kMaxExport) too_big = true;
+    if (!too_big) out.append(piece);
+  });
+  writer.begin();
+  auto res = archive.export_rows(filter, [&](const Row &r) { writer.row(r); });
+  if (!res) return res.error();
+  writer.end();
+  if (too_big)
+    return Error(E2BIG,
+                 "the export is larger than 64 MiB: narrow it with "
+                 "--iface, --since or --until");
+  return json(out);
+}
+
+bool expired(const Fd &timer) {
+  uint64_t expirations = 0;
+  return ::read(timer.get(), &expirations, sizeof(expirations)) > 0;
+}
+
 Result<void> watch(int epoll, int fd) {
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -38,21 +91,34 @@ Result<void> watch(int epoll, int fd) {
 }  // namespace
 
 Result<std::unique_ptr<Daemon>> Daemon::create(
-    DaemonConfig config, std::unique_ptr<NicControl> nic) {
+    DaemonConfig config, std::unique_ptr<NicControl> nic,
+    std::unique_ptr<EventSource> events) {
   if (!nic) return Error(EINVAL, "keeld: no NicControl");
   if (config.interval < std::chrono::milliseconds(10))
     return Error(EINVAL, "keeld: the sweep interval must be 10 ms or more");
-  auto d = std::make_unique<Daemon>(Token{}, std::move(config), std::move(nic));
+  if (config.drift_check < std::chrono::milliseconds(10))
+    return Error(EINVAL, "keeld: the drift period must be 10 ms or more");
+  auto d = std::make_unique<Daemon>(Token{}, std::move(config), std::move(nic),
+                                    std::move(events));
   auto res = d->setup();
   if (!res) return res.error();
   return d;
 }
 
 Daemon::Daemon(Token /*token*/, DaemonConfig config,
-               std::unique_ptr<NicControl> nic)
+               std::unique_ptr<NicControl> nic,
+               std::unique_ptr<EventSource> events)
     : config_(std::move(config)),
       nic_(std::move(nic)),
+      events_(std::move(events)),
       started_(std::chrono::steady_clock::now()) {}
+
+Daemon::~Daemon() {
+  if (archive_) {
+    auto res = archive_->flush();
+    if (!res) log_error("archive: " + res.error().message());
+  }
+}
 
 Result<void> Daemon::setup() {
   epoll_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
@@ -68,26 +134,55 @@ Result<void> Daemon::setup() {
   signals_ = Fd(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
   if (!signals_.valid()) return Error::from_errno("signalfd");
 
-  timer_ = Fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-  if (!timer_.valid()) return Error::from_errno("timerfd_create");
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(config_.interval)
-          .count();
-  itimerspec its{};
-  its.it_interval.tv_sec = ns / 1000000000;
-  its.it_interval.tv_nsec = ns % 1000000000;
-  its.it_value.tv_nsec = 1;  // the first sweep at once
-  if (::timerfd_settime(timer_.get(), 0, &its, nullptr) < 0)
-    return Error::from_errno("timerfd_settime");
+  auto timer = periodic_timer(config_.interval);
+  if (!timer) return timer.error();
+  timer_ = std::move(*timer);
+  auto drift = periodic_timer(config_.drift_check);
+  if (!drift) return drift.error();
+  drift_timer_ = std::move(*drift);
+
+  // Profiles: a bad set at start is fatal (there is no last good one).
+  manager_ = std::make_unique<ProfileManager>(*nic_, config_.profiles,
+                                              config_.drift_check);
+  if (!config_.profiles.empty()) {
+    auto res = manager_->load();
+    if (!res) return res.error().with_context("profiles");
+  }
+
+  if (config_.archive) {
+    auto archive = Archive::open(*config_.archive);
+    if (!archive) return archive.error().with_context("archive");
+    archive_ = std::move(*archive);
+  }
+
+  auto provider = [this] { return metrics_text(); };
+  if (config_.metrics.kind == MetricsAddress::Kind::kTcp) {
+    auto m = MetricsServer::listen_tcp(config_.metrics.port, provider);
+    if (!m) return m.error().with_context("metrics");
+    metrics_ = std::move(*m);
+  } else if (config_.metrics.kind == MetricsAddress::Kind::kUnix) {
+    auto m = MetricsServer::listen_unix(config_.metrics.path, provider);
+    if (!m) return m.error().with_context("metrics");
+    metrics_ = std::move(*m);
+  }
 
   auto control = ControlServer::listen(config_.socket, config_.socket_group);
   if (!control) return control.error();
   control_ = std::move(*control);
   register_commands();
 
-  for (int fd : {signals_.get(), timer_.get(), control_->fd()}) {
+  std::vector<int> fds = {signals_.get(), timer_.get(), drift_timer_.get(),
+                          control_->fd()};
+  if (events_) fds.push_back(events_->fd());
+  if (metrics_) fds.push_back(metrics_->fd());
+  for (int fd : fds) {
     auto res = watch(epoll_.get(), fd);
     if (!res) return res;
+  }
+
+  if (!manager_->profiles().empty()) {
+    auto reports = manager_->apply_all();
+    if (!reports) log_warning("apply: " + reports.error().message());
   }
   return {};
 }
@@ -107,17 +202,103 @@ bool Daemon::step(int timeout_ms) {
     if (fd == signals_.get()) {
       handle_signals();
     } else if (fd == timer_.get()) {
-      uint64_t expirations = 0;
-      if (::read(timer_.get(), &expirations, sizeof(expirations)) > 0) {
-        auto res = sweep();
-        if (!res)
-          std::fprintf(stderr, "keeld: sweep: %s\n", res.error().str().c_str());
-      }
+      if (expired(timer_)) on_timer();
+    } else if (fd == drift_timer_.get()) {
+      if (expired(drift_timer_)) manager_->check_all();
     } else if (fd == control_->fd()) {
       control_->dispatch();
+    } else if (events_ && fd == events_->fd()) {
+      handle_events();
+    } else if (metrics_ && fd == metrics_->fd()) {
+      metrics_->dispatch();
     }
   }
+  if (stopping_) stop();
   return !stopping_;
+}
+
+void Daemon::on_timer() {
+  // MHD closes idle connections from dispatch(); give it a chance even
+  // when no scraper is talking.
+  if (metrics_) metrics_->dispatch();
+  auto res = sweep();
+  if (!res) log_warning("sweep: " + res.error().message());
+  if (!archive_) return;
+  // Retention, downsampling and the size cap, once a minute.
+  const int64_t now = now_ms();
+  if (now - last_maintain_ms_ < 60000) return;
+  last_maintain_ms_ = now;
+  auto m = archive_->maintain(now);
+  if (!m) {
+    stats_.archive_errors++;
+    log_warning("archive maintenance: " + m.error().message());
+  }
+}
+
+void Daemon::stop() {
+  if (!archive_) return;
+  auto res = archive_->flush();
+  if (!res) log_error("archive flush: " + res.error().message());
+}
+
+void Daemon::handle_events() {
+  auto events = events_->read();
+  if (!events) {
+    log_warning("notifications: " + events.error().message());
+    return;
+  }
+  if (events->empty()) return;
+  stats_.events += events->size();
+  auto links = nic_->links();
+  if (!links) {
+    log_warning("notifications: " + links.error().message());
+    return;
+  }
+  auto link_of = [&](int ifindex) -> const LinkInfo * {
+    for (const LinkInfo &l : *links)
+      if (l.ifindex == ifindex) return &l;
+    return nullptr;
+  };
+  // One check per interface per batch, however many events it had.
+  std::set<int> changed;
+  for (const LinkEvent &ev : *events) {
+    switch (ev.kind) {
+      case LinkEvent::Kind::kRemoved:
+        manager_->link_removed(ev.ifindex);
+        changed.erase(ev.ifindex);
+        break;
+      case LinkEvent::Kind::kResync:
+        stats_.event_resyncs++;
+        for (const LinkInfo &l : *links) changed.insert(l.ifindex);
+        break;
+      default:
+        changed.insert(ev.ifindex);
+        break;
+    }
+  }
+  for (int ifindex : changed) {
+    const LinkInfo *link = link_of(ifindex);
+    if (link == nullptr) continue;
+    if (manager_->link_appeared(*link)) continue;
+    if (manager_->managed(ifindex) == nullptr) continue;
+    auto res = manager_->check_drift(*link);
+    if (!res && res.error().errnum() != ENODEV)
+      log_warning(link->name + ": drift check: " + res.error().message());
+  }
+}
+
+Result<void> Daemon::reload() {
+  auto res = manager_->load();
+  if (!res) {
+    log_error("profiles not reloaded, the last good ones stay: " +
+              res.error().message());
+    return res;
+  }
+  log_info("profiles reloaded: " + std::to_string(manager_->profiles().size()) +
+           " profile(s)");
+  auto reports = manager_->apply_all();
+  if (!reports) return reports.error();
+  return {};
 }
 
 void Daemon::handle_signals() {
@@ -125,7 +306,7 @@ void Daemon::handle_signals() {
   while (::read(signals_.get(), &info, sizeof(info)) ==
          static_cast<ssize_t>(sizeof(info))) {
     if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) stopping_ = true;
-    // SIGHUP: reload the profiles (once profiles land).
+    if (info.ssi_signo == SIGHUP) (void)reload();
   }
 }
 
@@ -140,6 +321,13 @@ Result<void> Daemon::sweep() {
   }
   stats_.sweeps++;
   last_sweep_ms_ = now_ms();
+  if (archive_) {
+    auto res = archive_->record(last_sweep_ms_, *counters);
+    if (!res) {
+      stats_.archive_errors++;
+      log_warning("archive: " + res.error().message());
+    }
+  }
   latest_.clear();
   for (IfaceCounters &ic : *counters) {
     const std::string name = ic.link.name;
@@ -165,18 +353,40 @@ void Daemon::register_commands() {
       json j = to_json(l);
       j["rules"] = json::array();
       j["drift"] = 0;
+      if (const Managed *m = manager_->managed(l.ifindex)) {
+        j["rules"].push_back(m->profile);
+        j["drift"] = m->drift.size();
+        j["differences"] = to_json(m->drift);
+      }
       ifaces.push_back(std::move(j));
     }
     const auto up = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::steady_clock::now() - started_);
-    return json{
-        {"version", kVersion},
-        {"uptime_s", up.count()},
-        {"interval_s", static_cast<double>(config_.interval.count()) / 1000},
-        {"sweeps", stats_.sweeps},
-        {"sweep_errors", stats_.sweep_errors},
-        {"last_sweep_us", stats_.last_sweep.count()},
-        {"interfaces", ifaces}};
+    const ManagerStats &ms = manager_->stats();
+    json profile{{"path", config_.profiles},
+                 {"rules", manager_->profiles().size()},
+                 {"error", manager_->error().empty() ? json(nullptr)
+                                                     : json(manager_->error())},
+                 {"applies", ms.applies},
+                 {"settings_failed", ms.settings_failed},
+                 {"drift_detected", ms.drift_detected},
+                 {"drift_corrected", ms.drift_corrected}};
+    json r{{"version", kVersion},
+           {"uptime_s", up.count()},
+           {"interval_s", static_cast<double>(config_.interval.count()) / 1000},
+           {"sweeps", stats_.sweeps},
+           {"sweep_errors", stats_.sweep_errors},
+           {"last_sweep_us", stats_.last_sweep.count()},
+           {"events", stats_.events},
+           {"profile", profile},
+           {"interfaces", ifaces}};
+    if (archive_) {
+      auto bytes = archive_->file_bytes();
+      r["archive"] = {{"path", config_.archive->path},
+                      {"bytes", bytes ? json(*bytes) : json(nullptr)},
+                      {"errors", stats_.archive_errors}};
+    }
+    return r;
   });
 
   control_->on("show", [this](const json &args) -> Result<json> {
@@ -185,7 +395,10 @@ void Daemon::register_commands() {
     if (!link) return link.error();
     auto settings = nic_->settings(link->ifindex);
     if (!settings) return settings.error();
-    return json{{"link", to_json(*link)}, {"settings", to_json(*settings)}};
+    json r{{"link", to_json(*link)}, {"settings", to_json(*settings)}};
+    auto objs = nic_->netdev_objects(link->ifindex);
+    if (objs) r.update(to_json(*objs));
+    return r;
   });
 
   control_->on("stats", [this](const json &args) -> Result<json> {
@@ -203,6 +416,141 @@ void Daemon::register_commands() {
     }
     return counters_json(it->second, last_sweep_ms_);
   });
+
+  control_->on("apply",
+               [this](const json &args) { return apply_command(args); });
+  control_->on("diff", [this](const json &args) { return diff_command(args); });
+
+  control_->on("metrics", [this](const json &) -> Result<json> {
+    return json(metrics_text());
+  });
+
+  control_->on("history", [this](const json &args) -> Result<json> {
+    if (!archive_) return Error(ENOTSUP, "keeld runs without an archive");
+    const auto ifname = args.at("ifname").get<std::string>();
+    const auto key = args.at("counter").get<std::string>();
+    const int64_t until = args.value("until_ms", now_ms());
+    const int64_t since = args.value("since_ms", until - 3600 * 1000);
+    auto samples = archive_->history(ifname, key, since, until);
+    if (!samples) return samples.error();
+    json points = json::array();
+    for (const Sample &s : *samples) points.push_back({s.ts_ms, s.value});
+    return json{{"ifname", ifname}, {"counter", key}, {"points", points}};
+  });
+
+  control_->on("export", [this](const json &args) -> Result<json> {
+    if (!archive_) return Error(ENOTSUP, "keeld runs without an archive");
+    return export_text(*archive_, args);
+  });
+}
+
+Result<json> Daemon::apply_command(const json &args) {
+  std::vector<ApplyReport> reports;
+  std::vector<Profile> loaded;
+  const std::vector<Profile> *profiles = &loaded;
+  if (args.contains("path")) {
+    // A one-off: the file's profiles are applied, keeld's stay in force.
+    auto p = load_profiles(args.at("path").get<std::string>());
+    if (!p) return p.error();
+    loaded = std::move(*p);
+    auto links = nic_->links();
+    if (!links) return links.error();
+    for (const LinkInfo &link : *links)
+      if (const Profile *profile = first_match(loaded, link))
+        reports.push_back(apply(*nic_, link, *profile));
+  } else {
+    // keeld's own profiles, read again from disk
+    auto res = manager_->load();
+    if (!res) return res.error();
+    auto r = manager_->apply_all();
+    if (!r) return r.error();
+    reports = std::move(*r);
+    profiles = &manager_->profiles();
+  }
+  json ifaces = json::array();
+  json warnings = json::array();
+  bool ok = true;
+  std::set<std::string> used;
+  for (const ApplyReport &report : reports) {
+    ok = ok && report.ok();
+    used.insert(report.profile);
+    json j = to_json(report);
+    j["ifname"] = report.ifname;
+    j["rules"] = json::array({report.profile});
+    ifaces.push_back(std::move(j));
+  }
+  for (const Profile &p : *profiles)
+    if (used.count(p.name) == 0)
+      warnings.push_back("profile " + p.name + " (" + p.source +
+                         ") matches no interface");
+  return json{{"ok", ok}, {"interfaces", ifaces}, {"warnings", warnings}};
+}
+
+Result<json> Daemon::diff_command(const json &args) {
+  auto p = load_profiles(args.at("path").get<std::string>());
+  if (!p) return p.error();
+  auto links = nic_->links();
+  if (!links) return links.error();
+  json ifaces = json::array();
+  json warnings = json::array();
+  std::set<std::string> used;
+  for (const LinkInfo &link : *links) {
+    const Profile *profile = first_match(*p, link);
+    if (profile == nullptr) continue;
+    used.insert(profile->name);
+    auto settings = nic_->settings(link.ifindex);
+    if (!settings) {
+      warnings.push_back(link.name + ": " + settings.error().message());
+      continue;
+    }
+    ifaces.push_back({{"ifname", link.name},
+                      {"rules", json::array({profile->name})},
+                      {"differences", to_json(diff(*profile, *settings))}});
+  }
+  for (const Profile &profile : *p)
+    if (used.count(profile.name) == 0)
+      warnings.push_back("profile " + profile.name + " (" + profile.source +
+                         ") matches no interface");
+  return json{{"interfaces", ifaces}, {"warnings", warnings}};
+}
+
+std::string Daemon::metrics_text() const {
+  std::vector<IfaceCounters> all;
+  all.reserve(latest_.size());
+  for (const auto &[name, ic] : latest_) all.push_back(ic);
+  const ManagerStats &ms = manager_->stats();
+  auto counter = [](std::string name, std::string help, uint64_t v) {
+    return SelfMetric{std::move(name),
+                      std::move(help),
+                      MetricType::kCounter,
+                      {},
+                      static_cast<double>(v)};
+  };
+  std::vector<SelfMetric> self = {
+      counter("keel_keeld_sweeps_total", "Counter sweeps done", stats_.sweeps),
+      counter("keel_keeld_sweep_errors_total", "Counter sweeps that failed",
+              stats_.sweep_errors),
+      counter("keel_keeld_archive_errors_total",
+              "Archive writes and maintenance runs that failed",
+              stats_.archive_errors),
+      counter("keel_keeld_events_total", "Link and ethtool notifications",
+              stats_.events),
+      counter("keel_keeld_profile_applies_total",
+              "Profile applications to an interface", ms.applies),
+      counter("keel_keeld_settings_failed_total",
+              "Profile settings the kernel refused", ms.settings_failed),
+      counter("keel_keeld_drift_detected_total",
+              "Drift checks that found a managed setting changed",
+              ms.drift_detected),
+      counter("keel_keeld_drift_corrected_total", "Drift corrections",
+              ms.drift_corrected),
+      SelfMetric{"keel_keeld_last_sweep_seconds",
+                 "Duration of the last counter sweep",
+                 MetricType::kGauge,
+                 {},
+                 static_cast<double>(stats_.last_sweep.count()) / 1e6},
+  };
+  return exposition(all, self);
 }
 
 }  // namespace keel

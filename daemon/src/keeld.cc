@@ -1,21 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// keeld: the Keel daemon. For now it only lists links and reports its
-// version; the daemon proper comes later.
+// keeld: the Keel daemon. Parses the command line (options.h), builds the
+// netlink NicControl, the event monitor and the counter reader, and runs
+// keel::Daemon until SIGTERM. See Documentation/man/keeld.8.
 #include <cstdio>
 #include <exception>
+#include <fcntl.h>
+#include <fstream>
+#include <grp.h>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <unistd.h>
+#include <vector>
 
+#include "keel/counters.h"
+#include "keel/daemon.h"
+#include "keel/events.h"
 #include "keel/links.h"
+#include "keel/log.h"
+#include "keel/manager.h"
+#include "keel/nic_netlink.h"
+#include "keel/options.h"
+#include "keel/plan.h"
 #include "keel/version.h"
 
 namespace {
 
-constexpr std::string_view kUsage =
-    "usage: keeld [--list-links | --version | --help]\n"
-    "  --list-links  print every network interface: name, ifindex, mtu,\n"
-    "                operational state\n"
-    "  --version     print the version\n";
+using keel::KeeldOptions;
 
 int list_links() {
   auto links = keel::list_links();
@@ -30,24 +42,176 @@ int list_links() {
   return 0;
 }
 
-int run(int argc, char **argv) {
-  if (argc != 2) {
-    std::fputs(kUsage.data(), stderr);
+// --check-profiles: parse, then show what they match here and what
+// applying them would change.
+int check_profiles(const std::string &path) {
+  auto profiles = keel::load_profiles(path);
+  if (!profiles) {
+    std::fprintf(stderr, "keeld: %s\n", profiles.error().message().c_str());
+    return 1;
+  }
+  std::printf("%s: %zu profile(s)\n", path.c_str(), profiles->size());
+  auto nic = keel::NetlinkNic::create();
+  if (!nic) {
+    std::fprintf(stderr, "keeld: %s\n", nic.error().str().c_str());
+    return 1;
+  }
+  auto links = (*nic)->links();
+  if (!links) {
+    std::fprintf(stderr, "keeld: %s\n", links.error().str().c_str());
+    return 1;
+  }
+  for (const keel::LinkInfo &link : *links) {
+    const keel::Profile *p = keel::first_match(*profiles, link);
+    if (p == nullptr) continue;
+    auto settings = (*nic)->settings(link.ifindex);
+    if (!settings) {
+      std::printf("%s: profile %s: %s\n", link.name.c_str(), p->name.c_str(),
+                  settings.error().message().c_str());
+      continue;
+    }
+    std::printf("%s: profile %s\n%s", link.name.c_str(), p->name.c_str(),
+                keel::to_text(keel::diff(*p, *settings)).c_str());
+  }
+  return 0;
+}
+
+// The netlink event monitor as the daemon's EventSource.
+class Notifications final : public keel::EventSource {
+ public:
+  explicit Notifications(std::unique_ptr<keel::EventMonitor> monitor)
+      : monitor_(std::move(monitor)) {}
+  [[nodiscard]] int fd() const override { return monitor_->fd(); }
+  keel::Result<std::vector<keel::LinkEvent>> read() override {
+    return monitor_->read();
+  }
+
+ private:
+  std::unique_ptr<keel::EventMonitor> monitor_;
+};
+
+keel::Result<keel::DaemonConfig> daemon_config(const KeeldOptions &o) {
+  keel::DaemonConfig c;
+  c.socket = o.socket;
+  c.interval = o.interval;
+  c.profiles = o.profiles;
+  c.drift_check = o.drift_check;
+  c.metrics = o.metrics;
+  if (o.group) {
+    std::vector<char> buf(16384);
+    group gr{};
+    group *found = nullptr;
+    const int err =
+        ::getgrnam_r(o.group->c_str(), &gr, buf.data(), buf.size(), &found);
+    if (err != 0 || found == nullptr)
+      return keel::Error(err != 0 ? err : ENOENT,
+                         "--group: no group named '" + *o.group + "'");
+    c.socket_group = gr.gr_gid;
+  }
+  if (!o.archive.empty()) {
+    keel::ArchiveConfig a;
+    a.path = o.archive;
+    a.retention = std::chrono::duration_cast<std::chrono::seconds>(o.retention);
+    a.max_bytes = o.archive_max;
+    a.raw_for = std::chrono::duration_cast<std::chrono::seconds>(o.raw_for);
+    a.step = std::chrono::duration_cast<std::chrono::seconds>(o.step);
+    c.archive = a;
+  }
+  return c;
+}
+
+// Leave the terminal: the parent exits 0 once the daemon is set up, so a
+// failed start is still reported by the exit status.
+bool detach() {
+  const pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid > 0) ::_exit(0);
+  ::setsid();
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::close(null);
+  }
+  keel::log_to_syslog();
+  return true;
+}
+
+int run_daemon(const KeeldOptions &o) {
+  auto config = daemon_config(o);
+  if (!config) {
+    std::fprintf(stderr, "keeld: %s\n", config.error().message().c_str());
     return 2;
   }
-  const std::string_view arg = argv[1];
-  if (arg == "--list-links") return list_links();
-  if (arg == "--version") {
-    std::printf("keeld %s\n", keel::kVersion);
-    return 0;
+  auto reader = keel::CounterReader::open();
+  if (!reader) {
+    keel::log_error("counters: " + reader.error().str());
+    return 1;
   }
-  if (arg == "--help" || arg == "-h") {
-    std::fputs(kUsage.data(), stdout);
-    return 0;
+  // The reader lives as long as the NicControl that calls it.
+  std::shared_ptr<keel::CounterReader> shared = std::move(*reader);
+  auto nic = keel::NetlinkNic::create(
+      [shared](const keel::LinkInfo &link) { return shared->read(link); });
+  if (!nic) {
+    keel::log_error(nic.error().str());
+    return 1;
   }
-  std::fprintf(stderr, "keeld: unknown option '%s'\n%s", argv[1],
-               kUsage.data());
-  return 2;
+  auto monitor = keel::EventMonitor::open();
+  if (!monitor) {
+    keel::log_error("notifications: " + monitor.error().str());
+    return 1;
+  }
+  auto daemon = keel::Daemon::create(
+      *config, std::move(*nic),
+      std::make_unique<Notifications>(std::move(*monitor)));
+  if (!daemon) {
+    keel::log_error(daemon.error().str());
+    return 1;
+  }
+  if (!o.foreground && !detach()) {
+    keel::log_error("fork failed");
+    return 1;
+  }
+  if (!o.pidfile.empty()) {
+    std::ofstream pidfile(o.pidfile, std::ios::trunc);
+    pidfile << ::getpid() << '\n';
+  }
+  keel::log_info(std::string("keeld ") + keel::kVersion + " running");
+  auto res = (*daemon)->run();
+  daemon->reset();  // flushes the archive
+  if (!o.pidfile.empty()) ::unlink(o.pidfile.c_str());
+  if (!res) {
+    keel::log_error(res.error().str());
+    return 1;
+  }
+  keel::log_info("keeld stopped");
+  return 0;
+}
+
+int run(int argc, char **argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto o = keel::parse_options(args);
+  if (!o) {
+    std::fprintf(stderr, "keeld: %s\n%s", o.error().message().c_str(),
+                 keel::kKeeldUsage);
+    return 2;
+  }
+  switch (o->mode) {
+    case KeeldOptions::Mode::kVersion:
+      std::printf("keeld %s\n", keel::kVersion);
+      return 0;
+    case KeeldOptions::Mode::kHelp:
+      std::fputs(keel::kKeeldUsage, stdout);
+      return 0;
+    case KeeldOptions::Mode::kListLinks:
+      return list_links();
+    case KeeldOptions::Mode::kCheckProfiles:
+      return check_profiles(o->check_path);
+    case KeeldOptions::Mode::kRun:
+      break;
+  }
+  return run_daemon(*o);
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <utility>
 
+#include "keel/netdev_objects.h"
+
 namespace keel {
 
 namespace ethnl {
@@ -805,6 +807,10 @@ Result<std::vector<IfaceCounters>> NetlinkNic::counters() {
     out.push_back(std::move(ic));
   }
   return out;
+}
+
+Result<NetdevObjects> NetlinkNic::netdev_objects(int ifindex) {
+  return read_netdev_objects(genl_, ifindex);
 }
 
 }  // namespace keel

@@ -1,15 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // keel::Daemon: keeld's event loop. One thread, one epoll set holding
-// the signal descriptor (SIGTERM/SIGINT stop, SIGHUP reloads), the sweep
-// timer and the control socket. Every sweep reads all counters through
-// NicControl::counters() and keeps the latest per interface for the
-// control commands.
+// the signal descriptor (SIGTERM/SIGINT stop and flush the archive,
+// SIGHUP reloads the profiles and applies them), the sweep timer, the
+// drift timer, link and ethtool notifications, the control socket and
+// the metrics server.
 //
-// Control commands served here (see control.h for the protocol):
-//   status                  version, uptime, sweeps, every interface
+// Every sweep reads all counters through NicControl::counters(), keeps
+// the latest per interface for the control commands and the metrics, and
+// records them in the archive. Notifications apply profiles to
+// interfaces that appear or are renamed and check managed interfaces for
+// drift at once; the drift timer checks them all periodically.
+//
+// Control commands served here (see control.h for the protocol and
+// Documentation/keeld.rst for the answers):
+//   status                  version, uptime, sweeps, profiles, archive,
+//                           every interface with its profile and drift
 //   show {ifname}           the interface's link data and settings
 //   stats {ifname}          the latest sweep's counters of the interface
+//   apply {path?}           apply a profile file/directory, or reload and
+//                           apply keeld's own; a report per interface
+//   diff {path}             what applying a profile would change
+//   history {ifname, counter, since_ms?, until_ms?}
+//   export {format, ifname?, since_ms?, until_ms?}
+//   metrics                 the Prometheus exposition text
 //
 // Threading: everything runs on the thread that calls run() or step().
 // Counters: sweeps, sweep errors, last sweep duration (status).
@@ -23,10 +37,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "keel/archive.h"
 #include "keel/control.h"
+#include "keel/events.h"
 #include "keel/fd.h"
+#include "keel/http.h"
+#include "keel/manager.h"
 #include "keel/nic.h"
+#include "keel/options.h"
 #include "keel/result.h"
 
 namespace keel {
@@ -35,12 +55,34 @@ struct DaemonConfig {
   std::string socket = "/run/keel/keeld.sock";
   std::optional<gid_t> socket_group;
   std::chrono::milliseconds interval{1000};
+  std::string profiles;  // file or directory; "" for none
+  std::chrono::milliseconds drift_check{10000};
+  std::optional<ArchiveConfig> archive;
+  MetricsAddress metrics;
+};
+
+// Where link and ethtool notifications come from: EventMonitor, or a
+// fake in tests. fd() is polled for input; read() never blocks.
+class EventSource {
+ public:
+  EventSource() = default;
+  EventSource(const EventSource &) = delete;
+  EventSource &operator=(const EventSource &) = delete;
+  EventSource(EventSource &&) = delete;
+  EventSource &operator=(EventSource &&) = delete;
+  virtual ~EventSource() = default;
+
+  [[nodiscard]] virtual int fd() const = 0;
+  virtual Result<std::vector<LinkEvent>> read() = 0;
 };
 
 struct DaemonStats {
   uint64_t sweeps = 0;
   uint64_t sweep_errors = 0;
   std::chrono::microseconds last_sweep{0};
+  uint64_t archive_errors = 0;
+  uint64_t events = 0;
+  uint64_t event_resyncs = 0;
 };
 
 class Daemon {
@@ -49,17 +91,21 @@ class Daemon {
   };
 
  public:
-  // Set up the signals (blocked, read through a signalfd), the timer and
-  // the control socket. The first sweep runs at once.
+  // Set up the signals (blocked, read through a signalfd), the timers,
+  // the control socket, the archive and the metrics server, load the
+  // profiles and apply them. The first sweep runs at once. events may be
+  // null (no notifications: drift is found by the timer only).
   static Result<std::unique_ptr<Daemon>> create(
-      DaemonConfig config, std::unique_ptr<NicControl> nic);
+      DaemonConfig config, std::unique_ptr<NicControl> nic,
+      std::unique_ptr<EventSource> events = nullptr);
 
-  Daemon(Token, DaemonConfig config, std::unique_ptr<NicControl> nic);
+  Daemon(Token, DaemonConfig config, std::unique_ptr<NicControl> nic,
+         std::unique_ptr<EventSource> events);
   Daemon(const Daemon &) = delete;
   Daemon &operator=(const Daemon &) = delete;
   Daemon(Daemon &&) = delete;
   Daemon &operator=(Daemon &&) = delete;
-  ~Daemon() = default;
+  ~Daemon();
 
   // Serve until SIGTERM or SIGINT.
   Result<void> run();
@@ -68,21 +114,40 @@ class Daemon {
   bool step(int timeout_ms);
 
   Result<void> sweep();
+  // SIGHUP: reload the profiles (keeping the last good ones on error)
+  // and apply them.
+  Result<void> reload();
   [[nodiscard]] const DaemonStats &stats() const noexcept { return stats_; }
+  [[nodiscard]] const ProfileManager &manager() const noexcept {
+    return *manager_;
+  }
+  // The exposition text /metrics serves.
+  [[nodiscard]] std::string metrics_text() const;
 
  private:
   Result<void> setup();
   void register_commands();
   Result<LinkInfo> find_link(const std::string &name);
   void handle_signals();
+  void handle_events();
+  void on_timer();
+  void stop();
+  Result<nlohmann::json> apply_command(const nlohmann::json &args);
+  Result<nlohmann::json> diff_command(const nlohmann::json &args);
 
   DaemonConfig config_;
   std::unique_ptr<NicControl> nic_;
+  std::unique_ptr<EventSource> events_;
+  std::unique_ptr<ProfileManager> manager_;
+  std::unique_ptr<Archive> archive_;
+  std::unique_ptr<MetricsServer> metrics_;
   std::unique_ptr<ControlServer> control_;
   Fd epoll_;
   Fd signals_;
   Fd timer_;
+  Fd drift_timer_;
   bool stopping_ = false;
+  int64_t last_maintain_ms_ = 0;
   std::chrono::steady_clock::time_point started_;
   DaemonStats stats_;
   int64_t last_sweep_ms_ = 0;                    // wall clock, epoch ms

@@ -78,6 +78,8 @@ class NetlinkNic final : public NicControl {
   Result<void> set_priv_flags(int ifindex, const PrivFlags &f) override;
 
   Result<std::vector<IfaceCounters>> counters() override;
+  // The netdev family's queues, NAPIs and page pools (netdev_objects.h).
+  Result<NetdevObjects> netdev_objects(int ifindex) override;
 
  private:
   // Every link (nullopt) or one; without drvinfo.

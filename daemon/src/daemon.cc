@@ -430,7 +430,7 @@ void Daemon::register_commands() {
     const auto ifname = args.at("ifname").get<std::string>();
     const auto key = args.at("counter").get<std::string>();
     const int64_t until = args.value("until_ms", now_ms());
-    const int64_t since = args.value("since_ms", until - 3600 * 1000);
+    const int64_t since = args.value("since_ms", until - int64_t{3600} * 1000);
     auto samples = archive_->history(ifname, key, since, until);
     if (!samples) return samples.error();
     json points = json::array();

@@ -194,7 +194,7 @@ int run(int argc, char **argv) {
   auto o = keel::parse_options(args);
   if (!o) {
     std::fprintf(stderr, "keeld: %s\n%s", o.error().message().c_str(),
-                 keel::kKeeldUsage);
+                 keel::keeld_usage());
     return 2;
   }
   switch (o->mode) {
@@ -202,7 +202,7 @@ int run(int argc, char **argv) {
       std::printf("keeld %s\n", keel::kVersion);
       return 0;
     case KeeldOptions::Mode::kHelp:
-      std::fputs(keel::kKeeldUsage, stdout);
+      std::fputs(keel::keeld_usage(), stdout);
       return 0;
     case KeeldOptions::Mode::kListLinks:
       return list_links();

@@ -10,23 +10,26 @@
 
 namespace keel {
 
-const char *const kKeeldUsage =
-    "usage: keeld [options]\n"
-    "  --foreground            stay attached, log to standard error\n"
-    "  --socket PATH           control socket (/run/keel/keeld.sock)\n"
-    "  --group NAME            the control socket's group\n"
-    "  --profiles PATH         profile file or directory (/etc/keel/profiles)\n"
-    "  --interval DURATION     counter sweep period (1s)\n"
-    "  --drift-check DURATION  compare managed interfaces every (10s)\n"
-    "  --archive PATH|none     SQLite archive (/var/lib/keel/archive.db)\n"
-    "  --retention DURATION    keep archived data (7d)\n"
-    "  --archive-max SIZE      archive size cap (256M)\n"
-    "  --raw-for DURATION      full resolution for (1h), then one per step\n"
-    "  --step DURATION         downsampling step (60s)\n"
-    "  --metrics ADDR          127.0.0.1:PORT, unix:PATH or none\n"
-    "                          (127.0.0.1:9417)\n"
-    "  --pidfile PATH          write the process id there\n"
-    "keeld --list-links | --check-profiles PATH | --version | --help\n";
+const char *keeld_usage() {
+  return "usage: keeld [options]\n"
+         "  --foreground            stay attached, log to standard error\n"
+         "  --socket PATH           control socket (/run/keel/keeld.sock)\n"
+         "  --group NAME            the control socket's group\n"
+         "  --profiles PATH         profile file or directory "
+         "(/etc/keel/profiles)\n"
+         "  --interval DURATION     counter sweep period (1s)\n"
+         "  --drift-check DURATION  compare managed interfaces every (10s)\n"
+         "  --archive PATH|none     SQLite archive (/var/lib/keel/archive.db)\n"
+         "  --retention DURATION    keep archived data (7d)\n"
+         "  --archive-max SIZE      archive size cap (256M)\n"
+         "  --raw-for DURATION      full resolution for (1h), then one per "
+         "step\n"
+         "  --step DURATION         downsampling step (60s)\n"
+         "  --metrics ADDR          127.0.0.1:PORT, unix:PATH or none\n"
+         "                          (127.0.0.1:9417)\n"
+         "  --pidfile PATH          write the process id there\n"
+         "keeld --list-links | --check-profiles PATH | --version | --help\n";
+}
 
 namespace {
 
@@ -54,11 +57,11 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   std::string_view unit;
   auto n = leading_number(text, unit);
   if (!n) return Error(EINVAL, "bad duration '" + std::string(text) + "'");
-  static const std::map<std::string_view, uint64_t> kUnits = {
+  static const std::map<std::string_view, uint64_t> units = {
       {"", 1000},       {"ms", 1},          {"s", 1000},
       {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400 * 1000}};
-  auto it = kUnits.find(unit);
-  if (it == kUnits.end())
+  auto it = units.find(unit);
+  if (it == units.end())
     return Error(EINVAL, "bad duration '" + std::string(text) +
                              "': the unit is one of ms, s, m, h, d");
   auto ms = scaled(*n, it->second, text);
@@ -71,14 +74,14 @@ Result<uint64_t> parse_size(std::string_view text) {
   std::string_view unit;
   auto n = leading_number(text, unit);
   if (!n) return Error(EINVAL, "bad size '" + std::string(text) + "'");
-  static const std::map<std::string_view, uint64_t> kUnits = {
+  static const std::map<std::string_view, uint64_t> units = {
       {"", 1},
       {"K", uint64_t{1} << 10},
       {"M", uint64_t{1} << 20},
       {"G", uint64_t{1} << 30},
       {"T", uint64_t{1} << 40}};
-  auto it = kUnits.find(unit);
-  if (it == kUnits.end())
+  auto it = units.find(unit);
+  if (it == units.end())
     return Error(EINVAL, "bad size '" + std::string(text) +
                              "': the suffix is one of K, M, G, T");
   return scaled(*n, it->second, text);

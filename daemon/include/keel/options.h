@@ -63,6 +63,7 @@ struct KeeldOptions {
 // args: argv[1..]. The error says which option was wrong and why.
 Result<KeeldOptions> parse_options(const std::vector<std::string> &args);
 
-extern const char *const kKeeldUsage;
+// The usage text of keeld --help.
+const char *keeld_usage();
 
 }  // namespace keel

@@ -6,9 +6,9 @@
 #include "keel/manager.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <stdlib.h>
 #include <string>
 
 #include <gtest/gtest.h>

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// keeld's loop with profiles, notifications, the archive and the metrics
+// text, against FakeNic and an in-memory event source: a new interface
+// gets its profile, an ethtool notification finds drift, apply and diff
+// answer per setting, history and metrics read what the sweeps stored.
+#include <sys/eventfd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "fake_nic.h"
+#include "keel/control.h"
+#include "keel/daemon.h"
+
+namespace keel {
+namespace {
+
+using nlohmann::json;
+
+// Events pushed by the test; fd() is readable while some are queued.
+class FakeEvents final : public EventSource {
+ public:
+  FakeEvents() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  [[nodiscard]] int fd() const override { return fd_.get(); }
+  Result<std::vector<LinkEvent>> read() override {
+    uint64_t n = 0;
+    (void)!::read(fd_.get(), &n, sizeof(n));
+    std::vector<LinkEvent> out(queue_.begin(), queue_.end());
+    queue_.clear();
+    return out;
+  }
+  void push(LinkEvent::Kind kind, int ifindex, std::string name) {
+    queue_.push_back(LinkEvent{kind, ifindex, std::move(name)});
+    const uint64_t one = 1;
+    (void)!::write(fd_.get(), &one, sizeof(one));
+  }
+
+ private:
+  Fd fd_;
+  std::deque<LinkEvent> queue_;
+};
+
+LinkInfo keel_link(int ifindex, std::string name) {
+  LinkInfo l;
+  l.ifindex = ifindex;
+  l.name = std::move(name);
+  l.driver = "keel";
+  l.mtu = 1500;
+  l.admin_up = true;
+  l.oper_state = "up";
+  return l;
+}
+
+NicSettings settings() {
+  NicSettings s;
+  s.rings = Rings{.rx = 256, .tx = 256, .rx_max = 4096, .tx_max = 4096};
+  return s;
+}
+
+class DaemonEventsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "keeld-ev-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    std::filesystem::create_directory(dir_ + "/profiles");
+    std::ofstream(dir_ + "/profiles/keel.toml") << R"([[profile]]
+name = "keel-test"
+[profile.match]
+driver = "keel"
+[profile.link]
+mtu = 4000
+[profile.rings]
+rx = 512
+)";
+    auto nic = std::make_unique<FakeNic>();
+    nic->add(keel_link(2, "eth0"), settings());
+    nic_ = nic.get();
+    auto events = std::make_unique<FakeEvents>();
+    events_ = events.get();
+    DaemonConfig cfg;
+    cfg.socket = dir_ + "/keeld.sock";
+    cfg.interval = std::chrono::milliseconds(20);
+    cfg.profiles = dir_ + "/profiles";
+    cfg.drift_check = std::chrono::milliseconds(3600 * 1000);
+    ArchiveConfig archive;
+    archive.path = dir_ + "/archive.db";
+    cfg.archive = archive;
+    auto d = Daemon::create(cfg, std::move(nic), std::move(events));
+    ASSERT_TRUE(d) << d.error().str();
+    daemon_ = std::move(*d);
+  }
+  void TearDown() override {
+    daemon_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Result<json> call(const std::string &cmd, const json &args) {
+    std::atomic<bool> done = false;
+    Result<json> out = Error(EIO, "not called");
+    std::thread t([&] {
+      out = control_call(dir_ + "/keeld.sock", cmd, args, 5000);
+      done = true;
+    });
+    while (!done) daemon_->step(20);
+    t.join();
+    return out;
+  }
+
+  std::string dir_;
+  FakeNic *nic_ = nullptr;        // owned by daemon_
+  FakeEvents *events_ = nullptr;  // owned by daemon_
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(DaemonEventsTest, ProfileAppliedAtStart) {
+  EXPECT_EQ(nic_->state(2).mtu, 4000U);
+  EXPECT_EQ(nic_->state(2).rings->rx, 512U);
+  auto r = call("status", json::object());
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ((*r)["interfaces"][0]["rules"][0], "keel-test");
+  EXPECT_EQ((*r)["profile"]["rules"], 1);
+  EXPECT_TRUE((*r)["profile"]["error"].is_null());
+}
+
+TEST_F(DaemonEventsTest, NewInterfaceGetsItsProfile) {
+  nic_->add(keel_link(7, "eth7"), settings());
+  events_->push(LinkEvent::Kind::kNew, 7, "eth7");
+  daemon_->step(100);
+  EXPECT_EQ(nic_->state(7).mtu, 4000U);
+  ASSERT_NE(daemon_->manager().managed(7), nullptr);
+}
+
+TEST_F(DaemonEventsTest, EthtoolNotificationFindsDrift) {
+  nic_->update(2, [](FakeNic::Iface &i) { i.settings.rings->rx = 1024; });
+  events_->push(LinkEvent::Kind::kEthtool, 2, "eth0");
+  daemon_->step(100);
+  // correct_drift is off: reported, left alone
+  const Managed *m = daemon_->manager().managed(2);
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->drift.size(), 1U);
+  EXPECT_EQ(m->drift[0].setting, "rings.rx");
+  EXPECT_EQ(nic_->state(2).rings->rx, 1024U);
+  auto r = call("status", json::object());
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["interfaces"][0]["drift"], 1);
+}
+
+TEST_F(DaemonEventsTest, ApplyAndDiffAnswerPerSetting) {
+  nic_->update(2, [](FakeNic::Iface &i) { i.settings.rings->rx = 1024; });
+  auto d = call("diff", json{{"path", dir_ + "/profiles"}});
+  ASSERT_TRUE(d) << d.error().str();
+  EXPECT_EQ((*d)["interfaces"][0]["differences"][0]["setting"], "rings.rx");
+  auto a = call("apply", json::object());
+  ASSERT_TRUE(a) << a.error().str();
+  EXPECT_TRUE((*a)["ok"].get<bool>());
+  EXPECT_EQ(nic_->state(2).rings->rx, 512U);
+  // a refused setting: ok false, the kernel's text in the report
+  nic_->update(2, [](FakeNic::Iface &i) { i.settings.rings->rx = 1024; });
+  nic_->fail(FakeNic::Op::kRings, EINVAL, "ring size too large");
+  auto f = call("apply", json::object());
+  ASSERT_TRUE(f);
+  EXPECT_FALSE((*f)["ok"].get<bool>());
+  bool found = false;
+  for (const json &s : (*f)["interfaces"][0]["results"])
+    if (s["setting"] == "rings.rx") {
+      EXPECT_EQ(s["outcome"], "failed");
+      EXPECT_NE(s["message"].get<std::string>().find("ring size too large"),
+                std::string::npos);
+      found = true;
+    }
+  EXPECT_TRUE(found);
+  // a malformed file: refused with its place, keeld's own stay
+  std::ofstream(dir_ + "/bad.toml") << "[[profile]]\nname = 3\n";
+  auto bad = call("apply", json{{"path", dir_ + "/bad.toml"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("bad.toml:2:"), std::string::npos)
+      << bad.error().message();
+  EXPECT_EQ(daemon_->manager().profiles().size(), 1U);
+}
+
+TEST_F(DaemonEventsTest, HistoryAndMetricsFromTheSweeps) {
+  nic_->set_counters(2, {Counter{"link", "rx_packets", "", 5}});
+  for (int i = 0; i < 100 && daemon_->stats().sweeps < 3; i++)
+    daemon_->step(20);
+  auto h = call("history", json{{"ifname", "eth0"},
+                                {"counter", "link.rx_packets"},
+                                {"since_ms", 0}});
+  ASSERT_TRUE(h) << h.error().str();
+  EXPECT_GE((*h)["points"].size(), 2U);
+  EXPECT_EQ((*h)["points"][0][1], 5);
+  auto m = call("metrics", json::object());
+  ASSERT_TRUE(m) << m.error().str();
+  const auto text = m->get<std::string>();
+  EXPECT_NE(text.find("node_network_receive_packets_total{device=\"eth0\"} 5"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("keel_keeld_sweeps_total"), std::string::npos);
+  auto e = call("export", json{{"format", "csv"}, {"ifname", "eth0"}});
+  ASSERT_TRUE(e) << e.error().str();
+  EXPECT_EQ(e->get<std::string>().rfind("ts_ms,iface,key,value", 0), 0U);
+}
+
+}  // namespace
+}  // namespace keel

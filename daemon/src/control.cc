@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "keel/unix_socket.h"
+
 namespace keel {
 
 namespace {
@@ -30,70 +32,12 @@ json error_json(const Error &err) {
               {"errnum", err.errnum()}};
 }
 
-Result<sockaddr_un> unix_address(const std::string &path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof(addr.sun_path))
-    return Error(ENAMETOOLONG,
-                 "control socket path '" + path + "' is empty or too long");
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return addr;
-}
-
-Result<Fd> unix_socket(int flags) {
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0));
-  if (!fd.valid()) return Error::from_errno("control socket");
-  return fd;
-}
-
-int connect_to(int fd, const sockaddr_un &addr) {
-  return ::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr));
-}
-
-// A socket file left by a daemon that died is replaced; one that answers
-// belongs to a running daemon.
-Result<void> remove_stale(const std::string &path, const sockaddr_un &addr) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) < 0) {
-    if (errno == ENOENT) return {};
-    return Error::from_errno("stat " + path);
-  }
-  if (!S_ISSOCK(st.st_mode))
-    return Error(EEXIST, path + " exists and is not a socket");
-  auto probe = unix_socket(0);
-  if (!probe) return probe.error();
-  if (connect_to(probe->get(), addr) == 0)
-    return Error(EADDRINUSE, path + ": another keeld is listening");
-  if (::unlink(path.c_str()) < 0 && errno != ENOENT)
-    return Error::from_errno("remove stale " + path);
-  return {};
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ControlServer>> ControlServer::listen(
     const std::string &path, std::optional<gid_t> group) {
-  auto addr = unix_address(path);
-  if (!addr) return addr.error();
-  auto stale = remove_stale(path, *addr);
-  if (!stale) return stale.error();
-  auto fd = unix_socket(SOCK_NONBLOCK);
+  auto fd = unix_listen(path, group, "control socket");
   if (!fd) return fd.error();
-  if (::bind(fd->get(), reinterpret_cast<const sockaddr *>(&*addr),
-             sizeof(*addr)) < 0)
-    return Error::from_errno("bind " + path);
-  // Nobody can connect before listen(), so the mode is set in time.
-  if (::chmod(path.c_str(), 0660) < 0 ||
-      (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) < 0)) {
-    auto err = Error::from_errno("set the mode of " + path);
-    ::unlink(path.c_str());
-    return err;
-  }
-  if (::listen(fd->get(), 16) < 0) {
-    auto err = Error::from_errno("listen on " + path);
-    ::unlink(path.c_str());
-    return err;
-  }
   auto server = adopt(std::move(*fd), group.value_or(::getegid()));
   if (!server) {
     ::unlink(path.c_str());
@@ -290,17 +234,13 @@ Result<nlohmann::json> control_call(const std::string &path,
                                     std::string_view cmd,
                                     const nlohmann::json &args,
                                     int timeout_ms) {
-  auto addr = unix_address(path);
-  if (!addr) return addr.error();
-  auto fd = unix_socket(0);
+  auto fd = unix_connect(path, "keeld");
   if (!fd) return fd.error();
   timeval tv{.tv_sec = timeout_ms / 1000,
              .tv_usec = static_cast<suseconds_t>(timeout_ms % 1000) * 1000};
   if (::setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
       ::setsockopt(fd->get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
     return Error::from_errno("control socket timeout");
-  if (connect_to(fd->get(), *addr) < 0)
-    return Error::from_errno("connect to keeld at " + path);
 
   const std::string line =
       dump(json{{"cmd", std::string(cmd)}, {"args", args}}) + "\n";

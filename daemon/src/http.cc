@@ -14,6 +14,8 @@
 #include <string_view>
 #include <unistd.h>
 
+#include "keel/unix_socket.h"
+
 namespace keel {
 
 namespace {
@@ -35,29 +37,6 @@ Result<Fd> stream_socket(int domain) {
   Fd fd(::socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error::from_errno("metrics socket");
   return fd;
-}
-
-int connect_to(int fd, const sockaddr_un &addr) {
-  return ::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr));
-}
-
-// As the control socket does: a file left by a dead daemon is replaced,
-// one that answers belongs to a live one.
-Result<void> remove_stale(const std::string &path, const sockaddr_un &addr) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) < 0) {
-    if (errno == ENOENT) return {};
-    return Error::from_errno("stat " + path);
-  }
-  if (!S_ISSOCK(st.st_mode))
-    return Error(EEXIST, path + " exists and is not a socket");
-  Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!probe.valid()) return Error::from_errno("metrics socket");
-  if (connect_to(probe.get(), addr) == 0)
-    return Error(EADDRINUSE, path + ": another server is listening");
-  if (::unlink(path.c_str()) < 0 && errno != ENOENT)
-    return Error::from_errno("remove stale " + path);
-  return {};
 }
 
 // Only its address matters: it marks a request as answered.
@@ -126,29 +105,12 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::listen_tcp(
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::listen_unix(
     const std::string &path, Provider provider, std::optional<gid_t> group) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof(addr.sun_path))
-    return Error(ENAMETOOLONG,
-                 "metrics socket path '" + path + "' is empty or too long");
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  auto stale = remove_stale(path, addr);
-  if (!stale) return stale.error();
-  auto fd = stream_socket(AF_UNIX);
+  auto fd = unix_listen(path, group, "metrics socket");
   if (!fd) return fd.error();
-  if (::bind(fd->get(), reinterpret_cast<const sockaddr *>(&addr),
-             sizeof(addr)) < 0)
-    return Error::from_errno("bind " + path);
   // From here on the server owns the file and removes it on any failure.
   auto server = std::make_unique<MetricsServer>(Token{}, std::move(*fd),
                                                 std::move(provider));
   server->path_ = path;
-  // Nobody can connect before listen(), so the mode is set in time.
-  if (::chmod(path.c_str(), 0660) < 0 ||
-      (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) < 0))
-    return Error::from_errno("set the mode of " + path);
-  if (::listen(server->listener_.get(), 16) < 0)
-    return Error::from_errno("listen on " + path);
   auto started = server->start();
   if (!started) return started.error().with_context("metrics on " + path);
   return server;

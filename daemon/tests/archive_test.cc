@@ -24,6 +24,7 @@
 #include <gtest/gtest.h>
 
 #include "keel/json.h"
+#include "temp_dir.h"
 
 namespace keel {
 namespace {
@@ -33,28 +34,6 @@ using std::chrono::seconds;
 
 constexpr int64_t kT0 = 1'699'999'980'000;  // epoch ms, a whole minute
 constexpr int64_t kMinute = 60'000;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "keel-archive-XXXXXX");
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  TempDir(TempDir &&) = delete;
-  TempDir &operator=(TempDir &&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] std::string file(const std::string &name) const {
-    return (path_ / name).string();
-  }
-
- private:
-  fs::path path_;
-};
 
 Counter counter(std::string group, std::string name, uint64_t value,
                 std::string queue = "") {

@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon_harness.h"
 #include "fake_nic.h"
 #include "keel/control.h"
 #include "keel/daemon.h"
@@ -69,10 +70,8 @@ NicSettings settings() {
 class DaemonEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "keeld-ev-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(tmp_.path().empty());
+    dir_ = tmp_.path();
     std::filesystem::create_directory(dir_ + "/profiles");
     std::ofstream(dir_ + "/profiles/keel.toml") << R"([[profile]]
 name = "keel-test"
@@ -100,23 +99,13 @@ rx = 512
     ASSERT_TRUE(d) << d.error().str();
     daemon_ = std::move(*d);
   }
-  void TearDown() override {
-    daemon_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { daemon_.reset(); }
 
   Result<json> call(const std::string &cmd, const json &args) {
-    std::atomic<bool> done = false;
-    Result<json> out = Error(EIO, "not called");
-    std::thread t([&] {
-      out = control_call(dir_ + "/keeld.sock", cmd, args, 5000);
-      done = true;
-    });
-    while (!done) daemon_->step(20);
-    t.join();
-    return out;
+    return call_stepping(*daemon_, dir_ + "/keeld.sock", cmd, args);
   }
 
+  TempDir tmp_{"keeld-ev"};
   std::string dir_;
   FakeNic *nic_ = nullptr;        // owned by daemon_
   FakeEvents *events_ = nullptr;  // owned by daemon_

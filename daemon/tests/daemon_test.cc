@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon_harness.h"
 #include "keel/control.h"
 
 namespace keel {
@@ -94,10 +95,8 @@ class TinyNic final : public NicControl {
 class DaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "keeld-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(tmp_.path().empty());
+    dir_ = tmp_.path();
     auto nic = std::make_unique<TinyNic>();
     nic_ = nic.get();
     DaemonConfig cfg;
@@ -107,24 +106,13 @@ class DaemonTest : public ::testing::Test {
     ASSERT_TRUE(d) << d.error().str();
     daemon_ = std::move(*d);
   }
-  void TearDown() override {
-    daemon_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { daemon_.reset(); }
 
-  // Call the daemon from another thread while this one runs its loop.
   Result<json> call(const std::string &cmd, const json &args) {
-    std::atomic<bool> done = false;
-    Result<json> out = Error(EIO, "not called");
-    std::thread t([&] {
-      out = control_call(dir_ + "/keeld.sock", cmd, args, 5000);
-      done = true;
-    });
-    while (!done) daemon_->step(20);
-    t.join();
-    return out;
+    return call_stepping(*daemon_, dir_ + "/keeld.sock", cmd, args);
   }
 
+  TempDir tmp_{"keeld"};
   std::string dir_;
   TinyNic *nic_ = nullptr;  // owned by daemon_
   std::unique_ptr<Daemon> daemon_;

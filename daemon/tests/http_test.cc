@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "keel/fd.h"
+#include "temp_dir.h"
 
 namespace keel {
 namespace {
@@ -204,29 +205,6 @@ TEST(MetricsServer, PortInUse) {
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().errnum(), EADDRINUSE);
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "keel-http-XXXXXX");
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  TempDir(TempDir &&) = delete;
-  TempDir &operator=(TempDir &&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  [[nodiscard]] std::string file(const std::string &name) const {
-    return (path_ / name).string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 Reply unix_request(MetricsServer &server, const std::string &path,
                    const std::string &request) {

@@ -8,6 +8,9 @@
 
 #include "keel.h"
 
+/* Writes of SWSM.SWESMBI before giving up on the firmware releasing it */
+#define KEEL_SWESMBI_TRIES	200
+
 /**
  * keel_rd32() - read a device register
  * @kd: the device
@@ -270,8 +273,11 @@ void keel_hw_set_mta(struct keel_dev *kd, const u32 *mta)
  * only while holding its bit in SW_FW_SYNC, itself guarded by the SWSM
  * semaphore.
  */
+static void keel_hw_put_semaphore(struct keel_dev *kd);
+
 static int keel_hw_get_semaphore(struct keel_dev *kd)
 {
+	unsigned int i;
 	u32 swsm;
 	int err;
 
@@ -281,14 +287,17 @@ static int keel_hw_get_semaphore(struct keel_dev *kd)
 	if (err)
 		return err;
 
-	keel_rmw32(kd, KEEL_SWSM, 0, KEEL_SWSM_SWESMBI);
-	err = read_poll_timeout(keel_rd32, swsm, swsm & KEEL_SWSM_SWESMBI,
-				50, 10 * USEC_PER_MSEC, false, kd,
-				KEEL_SWSM);
-	if (err)
-		keel_rmw32(kd, KEEL_SWSM, KEEL_SWSM_SMBI | KEEL_SWSM_SWESMBI,
-			   0);
-	return err;
+	/* The firmware may hold SWESMBI: the bit sticks only once it lets
+	 * go, so the write is repeated until it reads back set.
+	 */
+	for (i = 0; i < KEEL_SWESMBI_TRIES; i++) {
+		keel_rmw32(kd, KEEL_SWSM, 0, KEEL_SWSM_SWESMBI);
+		if (keel_rd32(kd, KEEL_SWSM) & KEEL_SWSM_SWESMBI)
+			return 0;
+		usleep_range(50, 100);
+	}
+	keel_hw_put_semaphore(kd);
+	return -EBUSY;
 }
 
 static void keel_hw_put_semaphore(struct keel_dev *kd)
@@ -349,7 +358,16 @@ static int __keel_hw_mdic(struct keel_dev *kd, u32 op, u32 reg, u16 *data)
 	return 0;
 }
 
-static int keel_hw_phy_read(struct keel_dev *kd, u32 reg, u16 *data)
+/**
+ * keel_hw_phy_read() - read a PHY register
+ * @kd: the device
+ * @reg: MII register number
+ * @data: receives the value
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+int keel_hw_phy_read(struct keel_dev *kd, u32 reg, u16 *data)
 {
 	int err;
 
@@ -380,18 +398,33 @@ static int keel_hw_phy_write(struct keel_dev *kd, u32 reg, u16 data)
  *
  * The MAC takes speed and duplex from the PHY; the PHY advertises every
  * mode it has and restarts autonegotiation. Link-up arrives later as an
- * LSC interrupt.
+ * LSC interrupt. Flow control is not supported: it is switched off in
+ * the MAC and not advertised, so that what ethtool -a reports is what
+ * the link does.
  *
  * Context: process context, may sleep.
  * Return: 0 or an error from the PHY access.
  */
 int keel_hw_setup_link(struct keel_dev *kd)
 {
-	u16 bmcr;
+	u16 bmcr, adv;
 	int err;
 
 	keel_rmw32(kd, KEEL_CTRL, KEEL_CTRL_FRCSPD | KEEL_CTRL_FRCDPX |
-		   KEEL_CTRL_LRST, KEEL_CTRL_SLU);
+		   KEEL_CTRL_LRST | KEEL_CTRL_RFCE | KEEL_CTRL_TFCE,
+		   KEEL_CTRL_SLU);
+	keel_wr32(kd, KEEL_FCRTL, 0);
+	keel_wr32(kd, KEEL_FCRTH, 0);
+
+	err = keel_hw_phy_read(kd, MII_ADVERTISE, &adv);
+	if (err)
+		return err;
+	if (adv & (ADVERTISE_PAUSE_CAP | ADVERTISE_PAUSE_ASYM)) {
+		adv &= ~(ADVERTISE_PAUSE_CAP | ADVERTISE_PAUSE_ASYM);
+		err = keel_hw_phy_write(kd, MII_ADVERTISE, adv);
+		if (err)
+			return err;
+	}
 
 	err = keel_hw_phy_read(kd, MII_BMCR, &bmcr);
 	if (err)

@@ -31,14 +31,58 @@
 
 #define KEEL_MIN_MTU		ETH_MIN_MTU
 #define KEEL_MAX_MTU		9216
+/* Retry interval of the RX refill of a ring left without buffers */
+#define KEEL_REFILL_RETRY	msecs_to_jiffies(10)
 /* Frame overhead on top of the MTU: header, one VLAN tag and the FCS */
 #define KEEL_FRAME_OVERHEAD	(ETH_HLEN + VLAN_HLEN + ETH_FCS_LEN)
+
+/**
+ * enum keel_state_bits - bits of &keel_dev.state
+ * @KEEL_STATE_UP: the datapath is set up: vectors installed, interrupts
+ *	requested. Changed under RTNL only.
+ * @KEEL_STATE_DOWN: the datapath is stopping or stopped: no interrupt
+ *	handler or NAPI poll may unmask a vector or wake a TX queue.
+ * @KEEL_STATE_RESET_REQUESTED: a TX timeout asked for a reset that has
+ *	not run yet; ndo_stop clears it, which cancels the reset.
+ * @KEEL_STATE_STATS_ON: the MAC counters' lock and work are set up
+ * @KEEL_STATE_STATS_BUSY: a MAC reset is under way, the statistics
+ *	registers must not be read (changed under &keel_dev.hw_stats_lock)
+ * @KEEL_STATE_NBITS: number of bits
+ */
+enum keel_state_bits {
+	KEEL_STATE_UP,
+	KEEL_STATE_DOWN,
+	KEEL_STATE_RESET_REQUESTED,
+	KEEL_STATE_STATS_ON,
+	KEEL_STATE_STATS_BUSY,
+	KEEL_STATE_NBITS
+};
+
+/**
+ * struct keel_qirq - the interrupt of one queue vector
+ * @kd: the device
+ * @idx: queue pair the vector serves
+ * @requested: the interrupt is requested (changed under RTNL)
+ * @count: interrupts taken
+ * @name: interrupt name
+ *
+ * Lives as long as the device, so that an interrupt stays requested
+ * while the rings behind it are replaced (ethtool -L/-G).
+ */
+struct keel_qirq {
+	struct keel_dev *kd;
+	u16 idx;
+	bool requested;
+	u32 count;
+	char name[IFNAMSIZ + 16];
+};
 
 /**
  * struct keel_dev - state of one 82576 port
  * @netdev: the network device
  * @pdev: the PCI function
  * @hw_addr: BAR0 mapping; NULL once the device stopped answering
+ * @bar0: BAR0 mapping, kept for PCIe error recovery
  * @nv: NAPI vectors, one per queue pair; allocated while the device is up
  * @num_queues: queue pairs in use
  * @max_queues: queue pairs the MSI-X vectors allow
@@ -46,15 +90,16 @@
  * @rx_ring_count: descriptors per RX ring
  * @eims_other: EIMS bit of the vector for link and other causes
  * @eims_queues: EIMS bits of the queue vectors
- * @rx_usecs: interrupt interval asked for RX, in microseconds
- * @tx_usecs: interrupt interval asked for TX; a vector serving a queue
- *	pair uses the smaller of the two
+ * @rx_usecs: interrupt interval of the queue vectors, in microseconds;
+ *	a vector serves an RX and a TX queue, so it covers both
  * @rss_key: RSS hash key
  * @rss_indir: RSS indirection table, queue per entry
  * @rss_hash: MRQC hash-field enables (KEEL_MRQC_TCP4...)
  * @active_vlans: VLAN IDs the stack registered, for the VLAN filter
- * @up: the datapath runs (vectors allocated, interrupts requested)
- * @down: the datapath is being stopped: nothing may unmask interrupts
+ * @state: KEEL_STATE_* bits
+ * @rx_starved: queues whose RX ring has no buffer posted
+ * @refill_work: retries the RX refill of starved queues
+ * @qirq: queue vector interrupts
  * @lan_id: port of a dual-port device, for the PHY semaphore
  * @stats_lock: protects @nv against ndo_get_stats64 while rings come and
  *	go, and the totals in @tx_base and @rx_base
@@ -65,11 +110,9 @@
  * @mta: shadow of the multicast table, built under netif_addr_lock
  * @misc_name: name of the link and other causes interrupt
  * @dbg_dir: debugfs directory of the device
- * @hw_stats_lock: protects @hw_stats and @hw_stats_busy; held while the
- *	clear-on-read statistics registers are read and added up
+ * @hw_stats_lock: protects @hw_stats and KEEL_STATE_STATS_BUSY; held
+ *	while the clear-on-read statistics registers are read and added up
  * @hw_stats: MAC counters accumulated from the statistics registers
- * @hw_stats_busy: a MAC reset is under way, the registers must not be read
- * @hw_stats_on: @hw_stats_lock and @stats_work are set up
  * @stats_work: adds up the statistics registers every two seconds
  * @other_irqs: interrupts taken on the link and other causes vector
  */
@@ -77,6 +120,7 @@ struct keel_dev {
 	struct net_device *netdev;
 	struct pci_dev *pdev;
 	u8 __iomem *hw_addr;
+	u8 __iomem *bar0;
 
 	struct keel_napi_vector *nv[KEEL_MAX_QUEUES];
 	unsigned int num_queues;
@@ -87,14 +131,15 @@ struct keel_dev {
 	u32 eims_other;
 	u32 eims_queues;
 	u32 rx_usecs;
-	u32 tx_usecs;
 
 	u8 rss_key[KEEL_RSS_KEY_SIZE];
 	u8 rss_indir[KEEL_RETA_ENTRIES];
 	u32 rss_hash;
 	unsigned long active_vlans[BITS_TO_LONGS(VLAN_N_VID)];
-	bool up;
-	bool down;
+	DECLARE_BITMAP(state, KEEL_STATE_NBITS);
+	DECLARE_BITMAP(rx_starved, KEEL_MAX_QUEUES);
+	struct delayed_work refill_work;
+	struct keel_qirq qirq[KEEL_MAX_QUEUES];
 	u8 lan_id;
 
 	/* protects nv[] for readers of the counters, and the bases */
@@ -108,11 +153,9 @@ struct keel_dev {
 	char misc_name[IFNAMSIZ + 8];
 	struct dentry *dbg_dir;
 
-	/* protects hw_stats, hw_stats_busy and the statistics registers */
+	/* protects hw_stats, STATS_BUSY and the statistics registers */
 	spinlock_t hw_stats_lock;
 	struct keel_hw_stats hw_stats;
-	bool hw_stats_busy;
-	bool hw_stats_on;
 	struct delayed_work stats_work;
 	u32 other_irqs;
 };
@@ -153,6 +196,7 @@ void keel_hw_clear_rar(struct keel_dev *kd, unsigned int idx);
 void keel_hw_set_mta(struct keel_dev *kd, const u32 *mta);
 u32 keel_hw_mta_hash(const u8 *addr);
 int keel_hw_setup_link(struct keel_dev *kd);
+int keel_hw_phy_read(struct keel_dev *kd, u32 reg, u16 *data);
 bool keel_hw_link_up(struct keel_dev *kd, u32 *speed, u8 *duplex);
 void keel_hw_set_max_frame(struct keel_dev *kd, unsigned int mtu);
 void keel_hw_driver_loaded(struct keel_dev *kd, bool loaded);
@@ -160,7 +204,9 @@ void keel_hw_driver_loaded(struct keel_dev *kd, bool loaded);
 /* keel_irq.c */
 void keel_irq_set_itr(struct keel_dev *kd);
 int keel_irq_alloc_vectors(struct keel_dev *kd);
-int keel_irq_request(struct keel_dev *kd);
+int keel_irq_request(struct keel_dev *kd, unsigned int num_queues);
+void keel_irq_release(struct keel_dev *kd, unsigned int num_queues);
+int keel_irq_request_other(struct keel_dev *kd);
 void keel_irq_free(struct keel_dev *kd);
 void keel_irq_configure(struct keel_dev *kd);
 void keel_irq_enable(struct keel_dev *kd);
@@ -171,11 +217,15 @@ void keel_link_check(struct keel_dev *kd);
 struct net_device *keel_netdev_alloc(struct pci_dev *pdev);
 void keel_up(struct keel_dev *kd);
 void keel_down(struct keel_dev *kd);
+int keel_reset(struct keel_dev *kd);
+int keel_open_datapath(struct keel_dev *kd);
+void keel_close_datapath(struct keel_dev *kd);
 void keel_set_rx_mode(struct net_device *netdev);
 int keel_reconfigure(struct keel_dev *kd, unsigned int num_queues,
 		     u32 tx_count, u32 rx_count,
 		     struct netlink_ext_ack *extack);
 void keel_rss_default_indir(struct keel_dev *kd);
+void keel_rx_kick(struct keel_dev *kd, unsigned int q);
 void keel_rss_configure(struct keel_dev *kd);
 
 /* keel_debugfs.c */

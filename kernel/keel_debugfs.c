@@ -32,7 +32,7 @@ static int keel_dbg_tx_ring_show(struct seq_file *m, void *unused)
 	u32 i;
 
 	rtnl_lock();
-	if (!kd->up || dr->q >= kd->num_queues) {
+	if (!test_bit(KEEL_STATE_UP, kd->state) || dr->q >= kd->num_queues) {
 		rtnl_unlock();
 		return 0;
 	}
@@ -59,7 +59,7 @@ static ssize_t keel_dbg_tx_hang_write(struct file *file,
 		return err;
 
 	rtnl_lock();
-	if (!kd->up || q >= kd->num_queues) {
+	if (!test_bit(KEEL_STATE_UP, kd->state) || q >= kd->num_queues) {
 		rtnl_unlock();
 		return -EINVAL;
 	}

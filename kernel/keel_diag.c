@@ -380,7 +380,7 @@ static u64 keel_test_interrupts(struct keel_dev *kd)
 	u64 failed = 0;
 	unsigned int i;
 
-	WRITE_ONCE(kd->down, true);
+	set_bit(KEEL_STATE_DOWN, kd->state);
 	keel_irq_disable(kd);
 	/* Each cause clears when its message is sent */
 	keel_wr32(kd, KEEL_EIAC, kd->eims_other | kd->eims_queues);
@@ -389,11 +389,11 @@ static u64 keel_test_interrupts(struct keel_dev *kd)
 		failed = 1;
 	for (i = 0; i < kd->num_queues && !failed; i++)
 		if (!keel_test_vector(kd, kd->nv[i]->eims,
-				      &kd->nv[i]->irq_count))
+				      &kd->qirq[i].count))
 			failed = 1;
 
 	keel_irq_disable(kd);
-	WRITE_ONCE(kd->down, false);
+	clear_bit(KEEL_STATE_DOWN, kd->state);
 	keel_irq_enable(kd);
 	return failed;
 }
@@ -638,7 +638,7 @@ static void keel_test_offline(struct keel_dev *kd, u64 *data)
 {
 	const struct net_device_ops *ops = kd->netdev->netdev_ops;
 	struct net_device *netdev = kd->netdev;
-	bool was_up = kd->up;
+	bool was_up = test_bit(KEEL_STATE_UP, kd->state);
 	int err;
 
 	netif_info(kd, hw, netdev, "offline self-test, traffic stops\n");

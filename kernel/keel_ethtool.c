@@ -3,6 +3,7 @@
 
 #include <linux/ethtool.h>
 #include <linux/linkmode.h>
+#include <linux/mii.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 
@@ -31,6 +32,41 @@ static void keel_set_msglevel(struct net_device *netdev, u32 level)
 	kd->msg_enable = level;
 }
 
+/* What the PHY advertises and what its link partner does; left empty
+ * when the PHY cannot be read.
+ */
+static void keel_get_link_modes(struct keel_dev *kd,
+				struct ethtool_link_ksettings *cmd)
+{
+	u16 bmcr, adv, ctrl1000, lpa, stat1000;
+
+	if (keel_hw_phy_read(kd, MII_BMCR, &bmcr) ||
+	    keel_hw_phy_read(kd, MII_ADVERTISE, &adv) ||
+	    keel_hw_phy_read(kd, MII_CTRL1000, &ctrl1000) ||
+	    keel_hw_phy_read(kd, MII_LPA, &lpa) ||
+	    keel_hw_phy_read(kd, MII_STAT1000, &stat1000)) {
+		netif_dbg(kd, hw, kd->netdev, "cannot read the PHY\n");
+		return;
+	}
+
+	cmd->base.autoneg = bmcr & BMCR_ANENABLE ? AUTONEG_ENABLE :
+						   AUTONEG_DISABLE;
+	mii_adv_to_linkmode_adv_t(cmd->link_modes.advertising, adv);
+	mii_ctrl1000_mod_linkmode_adv_t(cmd->link_modes.advertising,
+					ctrl1000);
+	if (cmd->base.autoneg == AUTONEG_ENABLE)
+		ethtool_link_ksettings_add_link_mode(cmd, advertising,
+						     Autoneg);
+	ethtool_link_ksettings_add_link_mode(cmd, advertising, TP);
+	/* A partner's abilities are valid once negotiation completed */
+	if (netif_carrier_ok(kd->netdev) && (lpa & LPA_LPACK)) {
+		mii_lpa_mod_linkmode_lpa_t(cmd->link_modes.lp_advertising,
+					   lpa);
+		mii_stat1000_mod_linkmode_lpa_t(cmd->link_modes.lp_advertising,
+						stat1000);
+	}
+}
+
 static int keel_get_link_ksettings(struct net_device *netdev,
 				   struct ethtool_link_ksettings *cmd)
 {
@@ -39,6 +75,8 @@ static int keel_get_link_ksettings(struct net_device *netdev,
 	u32 speed = SPEED_UNKNOWN;
 
 	ethtool_link_ksettings_zero_link_mode(cmd, supported);
+	ethtool_link_ksettings_zero_link_mode(cmd, advertising);
+	ethtool_link_ksettings_zero_link_mode(cmd, lp_advertising);
 	ethtool_link_ksettings_add_link_mode(cmd, supported, 10baseT_Half);
 	ethtool_link_ksettings_add_link_mode(cmd, supported, 10baseT_Full);
 	ethtool_link_ksettings_add_link_mode(cmd, supported, 100baseT_Half);
@@ -46,12 +84,12 @@ static int keel_get_link_ksettings(struct net_device *netdev,
 	ethtool_link_ksettings_add_link_mode(cmd, supported, 1000baseT_Full);
 	ethtool_link_ksettings_add_link_mode(cmd, supported, Autoneg);
 	ethtool_link_ksettings_add_link_mode(cmd, supported, TP);
-	linkmode_copy(cmd->link_modes.advertising, cmd->link_modes.supported);
 
 	cmd->base.port = PORT_TP;
 	cmd->base.phy_address = KEEL_PHY_ADDR;
-	cmd->base.autoneg = AUTONEG_ENABLE;
-	cmd->base.mdio_support = ETH_MDIO_SUPPORTS_C22;
+	cmd->base.autoneg = AUTONEG_DISABLE;
+	if (keel_present(kd))
+		keel_get_link_modes(kd, cmd);
 
 	if (netif_carrier_ok(netdev) && keel_hw_link_up(kd, &speed, &duplex)) {
 		cmd->base.speed = speed;
@@ -139,7 +177,6 @@ static int keel_get_coalesce(struct net_device *netdev,
 	struct keel_dev *kd = netdev_priv(netdev);
 
 	ec->rx_coalesce_usecs = kd->rx_usecs;
-	ec->tx_coalesce_usecs = kd->tx_usecs;
 	return 0;
 }
 
@@ -150,16 +187,17 @@ static int keel_set_coalesce(struct net_device *netdev,
 {
 	struct keel_dev *kd = netdev_priv(netdev);
 
-	if (ec->rx_coalesce_usecs > KEEL_MAX_USECS ||
-	    ec->tx_coalesce_usecs > KEEL_MAX_USECS) {
+	/* One vector serves a queue pair, so one interval covers both
+	 * directions: rx-usecs. The core refuses tx-usecs.
+	 */
+	if (ec->rx_coalesce_usecs > KEEL_MAX_USECS) {
 		NL_SET_ERR_MSG_FMT_MOD(extack,
 				       "the interrupt interval is at most %lu us",
 				       KEEL_MAX_USECS);
 		return -EINVAL;
 	}
 	kd->rx_usecs = ec->rx_coalesce_usecs;
-	kd->tx_usecs = ec->tx_coalesce_usecs;
-	if (kd->up)
+	if (test_bit(KEEL_STATE_UP, kd->state))
 		keel_irq_set_itr(kd);
 	return 0;
 }
@@ -250,7 +288,7 @@ static int keel_set_rxnfc(struct net_device *netdev,
 	else
 		return -EINVAL;
 
-	if (kd->up)
+	if (test_bit(KEEL_STATE_UP, kd->state))
 		keel_rss_configure(kd);
 	return 0;
 }
@@ -300,13 +338,13 @@ static int keel_set_rxfh(struct net_device *netdev,
 	if (rxfh->key)
 		memcpy(kd->rss_key, rxfh->key, KEEL_RSS_KEY_SIZE);
 
-	if (kd->up)
+	if (test_bit(KEEL_STATE_UP, kd->state))
 		keel_rss_configure(kd);
 	return 0;
 }
 
 static const struct ethtool_ops keel_ethtool_ops = {
-	.supported_coalesce_params = ETHTOOL_COALESCE_USECS,
+	.supported_coalesce_params = ETHTOOL_COALESCE_RX_USECS,
 	.get_drvinfo		= keel_get_drvinfo,
 	.get_msglevel		= keel_get_msglevel,
 	.set_msglevel		= keel_set_msglevel,

@@ -81,89 +81,130 @@ static irqreturn_t keel_msix_other(int irq, void *data)
 	if (icr & KEEL_INT_LSC)
 		keel_link_check(kd);
 
-	if (!READ_ONCE(kd->down))
+	if (!test_bit(KEEL_STATE_DOWN, kd->state))
 		keel_wr32(kd, KEEL_EIMS, kd->eims_other);
 	return IRQ_HANDLED;
 }
 
 static irqreturn_t keel_msix_ring(int irq, void *data)
 {
-	struct keel_napi_vector *nv = data;
+	struct keel_qirq *qi = data;
+	struct keel_dev *kd = qi->kd;
+	struct keel_napi_vector *nv;
 
-	WRITE_ONCE(nv->irq_count, nv->irq_count + 1);
+	WRITE_ONCE(qi->count, qi->count + 1);
 	/* Silicon masks the vector by itself (EIAM); doing it here too
 	 * keeps emulations that lack auto-mask from interrupting a poll
 	 * that is already scheduled.
 	 */
-	keel_wr32(nv->kd, KEEL_EIMC, nv->eims);
-	napi_schedule_irqoff(&nv->napi);
+	keel_wr32(kd, KEEL_EIMC, BIT(qi->idx + KEEL_NUM_OTHER_VECTORS));
+	/* Rings are replaced only with the vector masked and this handler
+	 * synchronized, so the vector seen here stays until it returns.
+	 */
+	nv = READ_ONCE(kd->nv[qi->idx]);
+	if (likely(nv))
+		napi_schedule_irqoff(&nv->napi);
 	return IRQ_HANDLED;
 }
 
 static void keel_irq_free_queue(struct keel_dev *kd, unsigned int i)
 {
-	unsigned int irq = pci_irq_vector(kd->pdev, kd->nv[i]->v_idx);
+	unsigned int irq = pci_irq_vector(kd->pdev,
+					  i + KEEL_NUM_OTHER_VECTORS);
 
 	irq_update_affinity_hint(irq, NULL);
-	free_irq(irq, kd->nv[i]);
+	free_irq(irq, &kd->qirq[i]);
+	kd->qirq[i].requested = false;
 }
 
 /**
- * keel_irq_request() - request the interrupts of a device going up
- * @kd: the device, with its NAPI vectors allocated
+ * keel_irq_request() - request the interrupts of the queue vectors
+ * @kd: the device
+ * @num_queues: queue pairs that need their vector
+ *
+ * Requests the vectors of queues 0 to @num_queues - 1 that are not yet
+ * requested; those already requested stay as they are, so a running
+ * configuration keeps its interrupts while a new one is prepared.
  *
  * Context: process context, RTNL held.
- * Return: 0 or a negative errno, with nothing left requested.
+ * Return: 0 or a negative errno, with nothing left requested by this
+ * call.
  */
-int keel_irq_request(struct keel_dev *kd)
+int keel_irq_request(struct keel_dev *kd, unsigned int num_queues)
 {
 	int node = dev_to_node(&kd->pdev->dev);
+	unsigned int i, first, irq, cpu;
 	struct pci_dev *pdev = kd->pdev;
-	unsigned int i, irq, cpu;
 	int err;
 
-	snprintf(kd->misc_name, sizeof(kd->misc_name), "%s-other",
-		 kd->netdev->name);
-	err = request_irq(pci_irq_vector(pdev, KEEL_OTHER_VECTOR),
-			  keel_msix_other, 0, kd->misc_name, kd);
-	if (err)
-		return err;
+	for (first = 0; first < num_queues; first++)
+		if (!kd->qirq[first].requested)
+			break;
 
-	for (i = 0; i < kd->num_queues; i++) {
-		struct keel_napi_vector *nv = kd->nv[i];
+	for (i = first; i < num_queues; i++) {
+		struct keel_qirq *qi = &kd->qirq[i];
 
-		snprintf(nv->name, sizeof(nv->name), "%s-TxRx-%u",
+		qi->kd = kd;
+		qi->idx = i;
+		snprintf(qi->name, sizeof(qi->name), "%s-TxRx-%u",
 			 kd->netdev->name, i);
-		irq = pci_irq_vector(pdev, nv->v_idx);
-		err = request_irq(irq, keel_msix_ring, 0, nv->name, nv);
+		irq = pci_irq_vector(pdev, i + KEEL_NUM_OTHER_VECTORS);
+		err = request_irq(irq, keel_msix_ring, 0, qi->name, qi);
 		if (err)
 			goto err_free_queue_irqs;
+		qi->requested = true;
 		cpu = cpumask_local_spread(i, node);
 		irq_update_affinity_hint(irq, cpumask_of(cpu));
 	}
 	return 0;
 
 err_free_queue_irqs:
-	while (i--)
+	while (i-- > first)
 		keel_irq_free_queue(kd, i);
-	free_irq(pci_irq_vector(pdev, KEEL_OTHER_VECTOR), kd);
 	return err;
 }
 
 /**
- * keel_irq_free() - release the interrupts requested by keel_irq_request()
+ * keel_irq_release() - free the interrupts of queue vectors not needed
+ * @kd: the device
+ * @num_queues: queue pairs that keep their vector
+ *
+ * Context: process context, RTNL held, the vectors masked.
+ */
+void keel_irq_release(struct keel_dev *kd, unsigned int num_queues)
+{
+	unsigned int i;
+
+	for (i = num_queues; i < KEEL_MAX_QUEUES; i++)
+		if (kd->qirq[i].requested)
+			keel_irq_free_queue(kd, i);
+}
+
+/**
+ * keel_irq_request_other() - request the link and other causes interrupt
+ * @kd: the device
+ *
+ * Context: process context, RTNL held.
+ * Return: 0 or a negative errno.
+ */
+int keel_irq_request_other(struct keel_dev *kd)
+{
+	snprintf(kd->misc_name, sizeof(kd->misc_name), "%s-other",
+		 kd->netdev->name);
+	return request_irq(pci_irq_vector(kd->pdev, KEEL_OTHER_VECTOR),
+			   keel_msix_other, 0, kd->misc_name, kd);
+}
+
+/**
+ * keel_irq_free() - release every interrupt the device requested
  * @kd: the device
  *
  * Context: process context, RTNL held, interrupts disabled on the device.
  */
 void keel_irq_free(struct keel_dev *kd)
 {
-	struct pci_dev *pdev = kd->pdev;
-	unsigned int i;
-
-	for (i = 0; i < kd->num_queues; i++)
-		keel_irq_free_queue(kd, i);
-	free_irq(pci_irq_vector(pdev, KEEL_OTHER_VECTOR), kd);
+	keel_irq_release(kd, 0);
+	free_irq(pci_irq_vector(kd->pdev, KEEL_OTHER_VECTOR), kd);
 }
 
 /**
@@ -203,20 +244,19 @@ void keel_irq_configure(struct keel_dev *kd)
  * keel_irq_set_itr() - program the interrupt interval of the queue vectors
  * @kd: the device
  *
- * A vector serves one RX and one TX queue, so it fires at the shorter of
- * the two intervals asked for; 0 means an interrupt for every event.
+ * A vector serves one RX and one TX queue, so one interval (rx-usecs)
+ * covers both; 0 means an interrupt for every event.
  * Takes effect at once on a running device.
  *
  * Context: process context, RTNL held.
  */
 void keel_irq_set_itr(struct keel_dev *kd)
 {
-	u32 usecs = min(kd->rx_usecs, kd->tx_usecs);
 	unsigned int i;
 
 	for (i = 0; i < kd->num_queues; i++)
 		keel_wr32(kd, KEEL_EITR(i + KEEL_NUM_OTHER_VECTORS),
-			  FIELD_PREP(KEEL_EITR_INTERVAL, usecs) |
+			  FIELD_PREP(KEEL_EITR_INTERVAL, kd->rx_usecs) |
 			  KEEL_EITR_CNT_IGNR);
 }
 
@@ -243,7 +283,7 @@ void keel_irq_enable(struct keel_dev *kd)
  */
 void keel_irq_disable(struct keel_dev *kd)
 {
-	unsigned int i;
+	unsigned int i, irq;
 
 	keel_wr32(kd, KEEL_EIAM, 0);
 	keel_wr32(kd, KEEL_EIMC, ~0U);
@@ -252,6 +292,10 @@ void keel_irq_disable(struct keel_dev *kd)
 	keel_wrfl(kd);
 
 	synchronize_irq(pci_irq_vector(kd->pdev, KEEL_OTHER_VECTOR));
-	for (i = 0; i < kd->num_queues; i++)
-		synchronize_irq(pci_irq_vector(kd->pdev, kd->nv[i]->v_idx));
+	for (i = 0; i < KEEL_MAX_QUEUES; i++) {
+		if (!kd->qirq[i].requested)
+			continue;
+		irq = pci_irq_vector(kd->pdev, i + KEEL_NUM_OTHER_VECTORS);
+		synchronize_irq(irq);
+	}
 }

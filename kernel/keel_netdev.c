@@ -9,17 +9,13 @@
 
 #include "keel.h"
 
-/**
- * keel_set_rx_mode() - ndo_set_rx_mode: program address filters
- * @netdev: the device
- *
- * Unicast addresses past RAR[0] (the device's own) take the remaining
- * receive address registers, or unicast promiscuous mode when they do not
- * fit; multicast addresses go into the 4096-bit hash table.
- *
- * Context: atomic, netif_addr_lock held.
+/* Unicast addresses past RAR[0] (the device's own) take the remaining
+ * receive address registers, or unicast promiscuous mode when they do
+ * not fit; multicast addresses go into the 4096-bit hash table. The VLAN
+ * filter follows @features, which may not be the device's yet.
  */
-void keel_set_rx_mode(struct net_device *netdev)
+static void __keel_set_rx_mode(struct net_device *netdev,
+			       netdev_features_t features)
 {
 	struct keel_dev *kd = netdev_priv(netdev);
 	struct netdev_hw_addr *ha;
@@ -33,7 +29,7 @@ void keel_set_rx_mode(struct net_device *netdev)
 	else if (netdev->flags & IFF_ALLMULTI)
 		rctl |= KEEL_RCTL_MPE;
 	/* Promiscuous mode sees every VLAN too */
-	if ((netdev->features & NETIF_F_HW_VLAN_CTAG_FILTER) &&
+	if ((features & NETIF_F_HW_VLAN_CTAG_FILTER) &&
 	    !(netdev->flags & IFF_PROMISC))
 		rctl |= KEEL_RCTL_VFE;
 
@@ -56,6 +52,17 @@ void keel_set_rx_mode(struct net_device *netdev)
 	}
 	keel_hw_set_mta(kd, kd->mta);
 	keel_wr32(kd, KEEL_RCTL, rctl);
+}
+
+/**
+ * keel_set_rx_mode() - ndo_set_rx_mode: program address filters
+ * @netdev: the device
+ *
+ * Context: atomic, netif_addr_lock held.
+ */
+void keel_set_rx_mode(struct net_device *netdev)
+{
+	__keel_set_rx_mode(netdev, netdev->features);
 }
 
 /**
@@ -98,7 +105,8 @@ void keel_rss_configure(struct keel_dev *kd)
 		  FIELD_PREP(KEEL_MRQC_MRQE, KEEL_MRQC_MRQE_RSS));
 }
 
-static void keel_vlan_configure(struct keel_dev *kd)
+static void keel_vlan_configure(struct keel_dev *kd,
+				netdev_features_t features)
 {
 	u32 vfta[KEEL_VFTA_ENTRIES] = {};
 	unsigned int i;
@@ -111,7 +119,7 @@ static void keel_vlan_configure(struct keel_dev *kd)
 	for (i = 0; i < KEEL_VFTA_ENTRIES; i++)
 		keel_wr32(kd, KEEL_VFTA(i), vfta[i]);
 
-	if (kd->netdev->features & NETIF_F_HW_VLAN_CTAG_RX)
+	if (features & NETIF_F_HW_VLAN_CTAG_RX)
 		keel_rmw32(kd, KEEL_CTRL, 0, KEEL_CTRL_VME);
 	else
 		keel_rmw32(kd, KEEL_CTRL, KEEL_CTRL_VME, 0);
@@ -130,7 +138,7 @@ static void keel_configure(struct keel_dev *kd)
 	keel_wr32(kd, KEEL_RXCSUM, KEEL_RXCSUM_IPOFLD | KEEL_RXCSUM_TUOFLD |
 		  KEEL_RXCSUM_CRCOFL | KEEL_RXCSUM_PCSD);
 	keel_rss_configure(kd);
-	keel_vlan_configure(kd);
+	keel_vlan_configure(kd, kd->netdev->features);
 	netif_addr_lock_bh(kd->netdev);
 	keel_set_rx_mode(kd->netdev);
 	netif_addr_unlock_bh(kd->netdev);
@@ -156,8 +164,42 @@ static void keel_configure(struct keel_dev *kd)
 }
 
 /**
- * keel_up() - start the datapath on allocated rings
- * @kd: the device, with vectors allocated and interrupts requested
+ * keel_rx_kick() - have a queue's NAPI poll retry its RX refill
+ * @kd: the device
+ * @q: the queue, whose RX ring has no buffer posted
+ *
+ * With no buffer posted the ring raises no RX interrupt, and a poll
+ * that kept itself scheduled would spin while memory is short: the
+ * refill is retried from a short timer instead, through the vector's
+ * own interrupt.
+ *
+ * Context: any.
+ */
+void keel_rx_kick(struct keel_dev *kd, unsigned int q)
+{
+	set_bit(q, kd->rx_starved);
+	if (!test_bit(KEEL_STATE_DOWN, kd->state))
+		mod_delayed_work(system_wq, &kd->refill_work,
+				 KEEL_REFILL_RETRY);
+}
+
+static void keel_refill_work(struct work_struct *work)
+{
+	struct keel_dev *kd = container_of(to_delayed_work(work),
+					   struct keel_dev, refill_work);
+	u32 eics = 0;
+	unsigned int q;
+
+	for_each_set_bit(q, kd->rx_starved, KEEL_MAX_QUEUES)
+		if (test_and_clear_bit(q, kd->rx_starved))
+			eics |= BIT(q + KEEL_NUM_OTHER_VECTORS);
+	if (eics && !test_bit(KEEL_STATE_DOWN, kd->state))
+		keel_wr32(kd, KEEL_EICS, eics);
+}
+
+/**
+ * keel_up() - start the datapath on installed rings
+ * @kd: the device, with vectors installed and interrupts requested
  *
  * Context: process context, RTNL held.
  */
@@ -165,13 +207,19 @@ void keel_up(struct keel_dev *kd)
 {
 	unsigned int i;
 
-	WRITE_ONCE(kd->down, false);
 	keel_configure(kd);
 	keel_irq_configure(kd);
+	clear_bit(KEEL_STATE_DOWN, kd->state);
 	for (i = 0; i < kd->num_queues; i++)
 		napi_enable(&kd->nv[i]->napi);
 	keel_irq_enable(kd);
-	netif_tx_start_all_queues(kd->netdev);
+	for (i = 0; i < kd->num_queues; i++)
+		if (keel_rx_ring_empty(&kd->nv[i]->rx))
+			keel_rx_kick(kd, i);
+	/* Wake, not start: after a reset or a ring change the qdisc may
+	 * hold packets and must be rescheduled.
+	 */
+	netif_tx_wake_all_queues(kd->netdev);
 	keel_link_check(kd);
 }
 
@@ -179,8 +227,16 @@ void keel_up(struct keel_dev *kd)
  * keel_down() - stop the datapath; rings stay allocated
  * @kd: the device
  *
- * On return the device does no DMA and raises no interrupt, and no NAPI
- * poll runs.
+ * The one teardown order of every path (ndo_stop, reset, ring and
+ * channel changes, the offline self-test): the carrier goes first, so
+ * that the TX watchdog stops looking at the queues; then interrupts and
+ * NAPI are quiesced, and since neither may wake a TX queue once
+ * KEEL_STATE_DOWN is set, the TX queues stopped after them stay
+ * stopped; only then is the hardware stopped. netif_tx_disable() takes
+ * every queue's lock, so no ndo_start_xmit runs on return.
+ *
+ * On return the device does no DMA and raises no interrupt, no NAPI
+ * poll runs and the stack sends nothing.
  *
  * Context: process context, RTNL held.
  */
@@ -188,35 +244,47 @@ void keel_down(struct keel_dev *kd)
 {
 	unsigned int i;
 
-	WRITE_ONCE(kd->down, true);
-	netif_tx_disable(kd->netdev);
-	keel_disable_queues(kd);
+	set_bit(KEEL_STATE_DOWN, kd->state);
+	/* Pairs with the barrier of netif_txq_completed_wake() */
+	smp_mb__after_atomic();
+	netif_carrier_off(kd->netdev);
+
 	keel_irq_disable(kd);
 	for (i = 0; i < kd->num_queues; i++)
 		napi_disable(&kd->nv[i]->napi);
+	cancel_delayed_work_sync(&kd->refill_work);
+	bitmap_zero(kd->rx_starved, KEEL_MAX_QUEUES);
 	/* A poll that finished just before may have unmasked its vector */
 	keel_wr32(kd, KEEL_EIMC, ~0U);
-	netif_carrier_off(kd->netdev);
+	netif_tx_disable(kd->netdev);
+
+	keel_disable_queues(kd);
 }
 
-static int keel_start(struct keel_dev *kd, struct keel_qcfg *qcfg)
+/* Rings allocated, interrupts requested, nothing installed yet */
+static int keel_prepare(struct keel_dev *kd, struct keel_qcfg *qcfg)
 {
 	int err;
 
-	keel_install_vectors(kd, qcfg);
-	err = keel_irq_request(kd);
-	if (err) {
-		keel_free_vectors(kd);
+	err = keel_alloc_vectors(kd, qcfg);
+	if (err)
 		return err;
-	}
-	keel_up(kd);
-	kd->up = true;
-	return 0;
+	err = keel_irq_request(kd, qcfg->num_queues);
+	if (err)
+		keel_discard_vectors(qcfg);
+	return err;
 }
 
-static int keel_open(struct net_device *netdev)
+/**
+ * keel_open_datapath() - allocate rings and interrupts and start traffic
+ * @kd: the device, reset, with the datapath stopped
+ *
+ * Context: process context, RTNL held.
+ * Return: 0 or a negative errno, with nothing left allocated.
+ */
+int keel_open_datapath(struct keel_dev *kd)
 {
-	struct keel_dev *kd = netdev_priv(netdev);
+	struct net_device *netdev = kd->netdev;
 	struct keel_qcfg qcfg = {
 		.num_queues = kd->num_queues,
 		.tx_count = kd->tx_ring_count,
@@ -228,35 +296,50 @@ static int keel_open(struct net_device *netdev)
 		return -EIO;
 
 	netif_carrier_off(netdev);
-	err = keel_alloc_vectors(kd, &qcfg);
+	err = keel_irq_request_other(kd);
 	if (err)
 		return err;
-	return keel_start(kd, &qcfg);
+	err = keel_prepare(kd, &qcfg);
+	if (err) {
+		keel_irq_free(kd);
+		return err;
+	}
+	keel_install_vectors(kd, &qcfg);
+	keel_up(kd);
+	set_bit(KEEL_STATE_UP, kd->state);
+	return 0;
 }
 
-static int keel_stop(struct net_device *netdev)
+static int keel_open(struct net_device *netdev)
 {
-	struct keel_dev *kd = netdev_priv(netdev);
+	return keel_open_datapath(netdev_priv(netdev));
+}
 
-	/* A failed reset may have stopped the datapath already */
-	if (!kd->up)
-		return 0;
+/**
+ * keel_close_datapath() - stop traffic and free rings and interrupts
+ * @kd: the device
+ *
+ * Also cancels a reset asked for and not yet run. Does nothing when the
+ * datapath is not running (a failed reset may have stopped it).
+ *
+ * Context: process context, RTNL held.
+ */
+void keel_close_datapath(struct keel_dev *kd)
+{
+	/* A reset asked for before is moot: the device stops here */
+	clear_bit(KEEL_STATE_RESET_REQUESTED, kd->state);
+	if (!test_and_clear_bit(KEEL_STATE_UP, kd->state))
+		return;
 
 	keel_down(kd);
 	keel_irq_free(kd);
 	keel_free_vectors(kd);
-	kd->up = false;
-	return 0;
 }
 
-static int keel_set_real_num_queues(struct keel_dev *kd, unsigned int n)
+static int keel_stop(struct net_device *netdev)
 {
-	int err;
-
-	err = netif_set_real_num_tx_queues(kd->netdev, n);
-	if (!err)
-		err = netif_set_real_num_rx_queues(kd->netdev, n);
-	return err;
+	keel_close_datapath(netdev_priv(netdev));
+	return 0;
 }
 
 /**
@@ -267,11 +350,14 @@ static int keel_set_real_num_queues(struct keel_dev *kd, unsigned int n)
  * @rx_count: descriptors per RX ring
  * @extack: netlink extended ACK for the reason of a failure
  *
- * On a running device the new rings are allocated before the old ones
- * are released: when memory is short the old configuration keeps
- * running untouched. Filters, RSS settings, VLANs, features, MTU and
- * the link survive; the counters of the old rings are kept in the
- * device totals.
+ * On a running device everything that can fail is done before the old
+ * configuration stops: the new rings and page pools are allocated, the
+ * interrupts of added queues requested, and the stack's queue counts
+ * changed while the old rings are only stopped. A failure at any step
+ * restarts the old configuration untouched, so the device runs either
+ * the new configuration or the old one. Filters, RSS settings, VLANs,
+ * features, MTU and the link survive; the counters of the old rings are
+ * kept in the device totals.
  *
  * Context: process context, RTNL held.
  * Return: 0 or a negative errno.
@@ -285,8 +371,9 @@ int keel_reconfigure(struct keel_dev *kd, unsigned int num_queues,
 	struct keel_qcfg *qcfg;
 	int err;
 
-	if (!kd->up) {
-		err = keel_set_real_num_queues(kd, num_queues);
+	if (!test_bit(KEEL_STATE_UP, kd->state)) {
+		err = netif_set_real_num_queues(netdev, num_queues,
+						num_queues);
 		if (err)
 			return err;
 		kd->num_queues = num_queues;
@@ -303,49 +390,57 @@ int keel_reconfigure(struct keel_dev *kd, unsigned int num_queues,
 	qcfg->num_queues = num_queues;
 	qcfg->tx_count = tx_count;
 	qcfg->rx_count = rx_count;
-	err = keel_alloc_vectors(kd, qcfg);
+	err = keel_prepare(kd, qcfg);
 	if (err) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "no memory for the new rings; the old ones keep running");
+				   "cannot set up the new rings; the old ones keep running");
 		goto out_free;
 	}
 
 	keel_down(kd);
-	keel_irq_free(kd);
-	keel_free_vectors(kd);
-	kd->up = false;
-
-	err = keel_set_real_num_queues(kd, num_queues);
+	err = netif_set_real_num_queues(netdev, num_queues, num_queues);
 	if (err) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the stack refused the queue count; the old rings keep running");
+		keel_irq_release(kd, kd->num_queues);
 		keel_discard_vectors(qcfg);
-		NL_SET_ERR_MSG_MOD(extack, "the stack refused the queue count");
+		keel_up(kd);
 		goto out_free;
 	}
-	if (respread) {
-		kd->num_queues = num_queues;
+
+	keel_free_vectors(kd);
+	keel_install_vectors(kd, qcfg);
+	keel_irq_release(kd, num_queues);
+	if (respread)
 		keel_rss_default_indir(kd);
-	}
-	err = keel_start(kd, qcfg);
-	if (err)
-		NL_SET_ERR_MSG_MOD(extack,
-				   "interrupts unavailable; the device stays down");
+	keel_up(kd);
 out_free:
 	kfree(qcfg);
 	return err;
 }
 
-static void keel_reset_task(struct work_struct *work)
+/**
+ * keel_reset() - reset the MAC and restart the datapath
+ * @kd: the device, running
+ *
+ * Recovery from a hung queue: the datapath stops in the usual order,
+ * the MAC resets and the datapath starts again on fresh rings with the
+ * configuration kept. A device that cannot be brought back is closed.
+ *
+ * Context: process context, RTNL held.
+ * Return: 0 or a negative errno; the device is closed on an error.
+ */
+int keel_reset(struct keel_dev *kd)
 {
-	struct keel_dev *kd = container_of(work, struct keel_dev, reset_task);
 	struct net_device *netdev = kd->netdev;
 	int err;
 
-	rtnl_lock();
+	ASSERT_RTNL();
 	if (!netif_running(netdev) || !keel_present(kd))
-		goto out_unlock;
+		return -ENODEV;
 
 	netdev_warn(netdev, "resetting the device\n");
-	keel_stop(netdev);
+	keel_close_datapath(kd);
 	err = keel_hw_reset(kd);
 	if (!err) {
 		keel_hw_driver_loaded(kd, true);
@@ -353,12 +448,23 @@ static void keel_reset_task(struct work_struct *work)
 		err = keel_hw_setup_link(kd);
 	}
 	if (!err)
-		err = keel_open(netdev);
+		err = keel_open_datapath(kd);
 	if (err) {
 		netdev_err(netdev, "reset failed: %d, closing\n", err);
 		dev_close(netdev);
 	}
-out_unlock:
+	return err;
+}
+
+static void keel_reset_task(struct work_struct *work)
+{
+	struct keel_dev *kd = container_of(work, struct keel_dev, reset_task);
+
+	rtnl_lock();
+	/* ndo_stop since the request, or an earlier run, cancelled it */
+	if (test_and_clear_bit(KEEL_STATE_RESET_REQUESTED, kd->state) &&
+	    test_bit(KEEL_STATE_UP, kd->state))
+		keel_reset(kd);
 	rtnl_unlock();
 }
 
@@ -367,7 +473,8 @@ static void keel_tx_timeout(struct net_device *netdev, unsigned int txqueue)
 	struct keel_dev *kd = netdev_priv(netdev);
 
 	netdev_err(netdev, "TX queue %u timed out\n", txqueue);
-	schedule_work(&kd->reset_task);
+	if (!test_and_set_bit(KEEL_STATE_RESET_REQUESTED, kd->state))
+		schedule_work(&kd->reset_task);
 }
 
 static int keel_set_mac_address(struct net_device *netdev, void *p)
@@ -423,6 +530,10 @@ static void keel_get_stats64(struct net_device *netdev,
 	keel_stats_fill64(kd, stats);
 }
 
+/* Returns 0 so that the core sets the features itself and, when the
+ * VLAN filter comes on, replays the VLANs registered while it was off
+ * through ndo_vlan_rx_add_vid().
+ */
 static int keel_set_features(struct net_device *netdev,
 			     netdev_features_t features)
 {
@@ -432,17 +543,16 @@ static int keel_set_features(struct net_device *netdev,
 	/* RXCSUM and RXHASH only gate what the RX path reads from the
 	 * descriptors; the VLAN settings live in the device.
 	 */
-	netdev->features = features;
-	if (!kd->up)
-		return 1;
+	if (!test_bit(KEEL_STATE_UP, kd->state))
+		return 0;
 	if (changed & NETIF_F_HW_VLAN_CTAG_RX)
-		keel_vlan_configure(kd);
+		keel_vlan_configure(kd, features);
 	if (changed & NETIF_F_HW_VLAN_CTAG_FILTER) {
 		netif_addr_lock_bh(netdev);
-		keel_set_rx_mode(netdev);
+		__keel_set_rx_mode(netdev, features);
 		netif_addr_unlock_bh(netdev);
 	}
-	return 1;
+	return 0;
 }
 
 static void keel_vfta_update(struct keel_dev *kd, u16 vid, bool set)
@@ -589,7 +699,6 @@ struct net_device *keel_netdev_alloc(struct pci_dev *pdev)
 	kd->tx_ring_count = KEEL_DEFAULT_TXD;
 	kd->rx_ring_count = KEEL_DEFAULT_RXD;
 	kd->rx_usecs = KEEL_DEFAULT_USECS;
-	kd->tx_usecs = KEEL_DEFAULT_USECS;
 	netdev_rss_key_fill(kd->rss_key, sizeof(kd->rss_key));
 	kd->rss_hash = KEEL_MRQC_IPV4 | KEEL_MRQC_TCP4 | KEEL_MRQC_IPV6 |
 		       KEEL_MRQC_IPV6EX | KEEL_MRQC_TCP6 | KEEL_MRQC_TCP6EX;
@@ -597,6 +706,8 @@ struct net_device *keel_netdev_alloc(struct pci_dev *pdev)
 					NETIF_MSG_LINK);
 	spin_lock_init(&kd->stats_lock);
 	INIT_WORK(&kd->reset_task, keel_reset_task);
+	INIT_DELAYED_WORK(&kd->refill_work, keel_refill_work);
+	set_bit(KEEL_STATE_DOWN, kd->state);
 
 	netdev->netdev_ops = &keel_netdev_ops;
 	keel_set_ethtool_ops(netdev);

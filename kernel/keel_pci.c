@@ -4,6 +4,7 @@
 #include <linux/etherdevice.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/rtnetlink.h>
 
 #include "keel.h"
 
@@ -80,6 +81,7 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		return -ENOMEM;
 	kd = netdev_priv(netdev);
 	kd->hw_addr = regs;
+	kd->bar0 = regs;
 	pci_set_drvdata(pdev, kd);
 
 	err = keel_hw_reset(kd);
@@ -118,6 +120,8 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		goto err_free_irq_vectors;
 	}
 
+	/* What slot_reset restores after a PCIe error */
+	pci_save_state(pdev);
 	keel_debugfs_add(kd);
 	netif_info(kd, probe, netdev, "82576 at %s, MAC %pM\n",
 		   pci_name(pdev), netdev->dev_addr);
@@ -166,12 +170,114 @@ static void keel_shutdown(struct pci_dev *pdev)
 	pci_disable_device(pdev);
 }
 
+/**
+ * keel_io_error_detected() - a PCIe error was reported for the device
+ * @pdev: the PCI function
+ * @state: whether its link still works (normal), is frozen or is gone
+ *
+ * The datapath stops in the usual teardown order, so no DMA or
+ * interrupt reaches a device that may be in a bad state, and the stack
+ * sees the device detached until keel_io_resume().
+ *
+ * Context: process context, the AER recovery thread.
+ * Return: PCI_ERS_RESULT_NEED_RESET, or PCI_ERS_RESULT_DISCONNECT when
+ * the device is gone for good.
+ */
+static pci_ers_result_t keel_io_error_detected(struct pci_dev *pdev,
+					       pci_channel_state_t state)
+{
+	struct keel_dev *kd = pci_get_drvdata(pdev);
+	struct net_device *netdev = kd->netdev;
+
+	netdev_warn(netdev, "PCIe error (channel state %d), recovering\n",
+		    state);
+	rtnl_lock();
+	netif_device_detach(netdev);
+	if (netif_running(netdev))
+		keel_close_datapath(kd);
+	rtnl_unlock();
+
+	if (state == pci_channel_io_perm_failure)
+		return PCI_ERS_RESULT_DISCONNECT;
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+/**
+ * keel_io_slot_reset() - bring the device back after the link reset
+ * @pdev: the PCI function
+ *
+ * Restores the configuration space saved at probe, lets the device
+ * answer again and resets the MAC, as after probe.
+ *
+ * Context: process context, the AER recovery thread.
+ * Return: PCI_ERS_RESULT_RECOVERED, or PCI_ERS_RESULT_DISCONNECT when the
+ * device does not come back.
+ */
+static pci_ers_result_t keel_io_slot_reset(struct pci_dev *pdev)
+{
+	struct keel_dev *kd = pci_get_drvdata(pdev);
+
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
+	pci_set_master(pdev);
+
+	if (readl(kd->bar0 + KEEL_STATUS) == ~0U) {
+		dev_err(&pdev->dev, "no answer after the PCIe error\n");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	/* A read of all ones during the error may have marked it gone */
+	WRITE_ONCE(kd->hw_addr, kd->bar0);
+	if (keel_hw_reset(kd)) {
+		dev_err(&pdev->dev, "reset after the PCIe error failed\n");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	keel_hw_driver_loaded(kd, true);
+	keel_hw_set_rar(kd, 0, kd->netdev->dev_addr);
+	if (keel_hw_setup_link(kd))
+		dev_warn(&pdev->dev, "PHY setup failed\n");
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+/**
+ * keel_io_resume() - restart traffic after a recovered PCIe error
+ * @pdev: the PCI function
+ *
+ * Context: process context, the AER recovery thread.
+ */
+static void keel_io_resume(struct pci_dev *pdev)
+{
+	struct keel_dev *kd = pci_get_drvdata(pdev);
+	struct net_device *netdev = kd->netdev;
+	int err;
+
+	rtnl_lock();
+	if (netif_running(netdev)) {
+		err = keel_open_datapath(kd);
+		if (err) {
+			netdev_err(netdev,
+				   "cannot restart after the PCIe error: %d\n",
+				   err);
+			dev_close(netdev);
+		}
+	}
+	netif_device_attach(netdev);
+	rtnl_unlock();
+	netdev_info(netdev, "recovered from the PCIe error\n");
+}
+
+static const struct pci_error_handlers keel_err_handler = {
+	.error_detected	= keel_io_error_detected,
+	.slot_reset	= keel_io_slot_reset,
+	.resume		= keel_io_resume,
+};
+
 static struct pci_driver keel_driver = {
 	.name		= KEEL_DRV_NAME,
 	.id_table	= keel_pci_tbl,
 	.probe		= keel_probe,
 	.remove		= keel_remove,
 	.shutdown	= keel_shutdown,
+	.err_handler	= &keel_err_handler,
 };
 
 static int __init keel_init(void)

@@ -116,6 +116,9 @@ static const struct keel_xstat keel_xstats[] = {
 	KEEL_XSTAT("mac_resets", resets),
 };
 
+/* After the MAC counters: tx_linearized */
+#define KEEL_SW_XSTATS	1
+
 static u64 *keel_stat_field(struct keel_hw_stats *hs, u16 offset)
 {
 	return (u64 *)((u8 *)hs + offset);
@@ -127,7 +130,7 @@ static void keel_stats_read(struct keel_dev *kd)
 	unsigned int i;
 
 	lockdep_assert_held(&kd->hw_stats_lock);
-	if (kd->hw_stats_busy)
+	if (test_bit(KEEL_STATE_STATS_BUSY, kd->state))
 		return;
 
 	for (i = 0; i < ARRAY_SIZE(keel_stat_regs); i++) {
@@ -171,7 +174,7 @@ void keel_stats_init(struct keel_dev *kd)
 {
 	spin_lock_init(&kd->hw_stats_lock);
 	INIT_DELAYED_WORK(&kd->stats_work, keel_stats_work);
-	kd->hw_stats_on = true;
+	set_bit(KEEL_STATE_STATS_ON, kd->state);
 	queue_delayed_work(system_power_efficient_wq, &kd->stats_work,
 			   KEEL_STATS_PERIOD);
 }
@@ -200,12 +203,12 @@ void keel_stats_stop(struct keel_dev *kd)
  */
 void keel_stats_reset_prepare(struct keel_dev *kd)
 {
-	if (!kd->hw_stats_on)
+	if (!test_bit(KEEL_STATE_STATS_ON, kd->state))
 		return;
 
 	spin_lock_bh(&kd->hw_stats_lock);
 	keel_stats_read(kd);
-	kd->hw_stats_busy = true;
+	set_bit(KEEL_STATE_STATS_BUSY, kd->state);
 	kd->hw_stats.resets++;
 	spin_unlock_bh(&kd->hw_stats_lock);
 }
@@ -218,11 +221,11 @@ void keel_stats_reset_prepare(struct keel_dev *kd)
  */
 void keel_stats_reset_done(struct keel_dev *kd)
 {
-	if (!kd->hw_stats_on)
+	if (!test_bit(KEEL_STATE_STATS_ON, kd->state))
 		return;
 
 	spin_lock_bh(&kd->hw_stats_lock);
-	kd->hw_stats_busy = false;
+	clear_bit(KEEL_STATE_STATS_BUSY, kd->state);
 	spin_unlock_bh(&kd->hw_stats_lock);
 }
 
@@ -440,7 +443,7 @@ int keel_get_sset_count(struct net_device *netdev, int sset)
 {
 	switch (sset) {
 	case ETH_SS_STATS:
-		return ARRAY_SIZE(keel_xstats);
+		return ARRAY_SIZE(keel_xstats) + KEEL_SW_XSTATS;
 	case ETH_SS_TEST:
 		return keel_diag_test_count();
 	default:
@@ -464,6 +467,7 @@ void keel_get_strings(struct net_device *netdev, u32 sset, u8 *data)
 	case ETH_SS_STATS:
 		for (i = 0; i < ARRAY_SIZE(keel_xstats); i++)
 			ethtool_puts(&data, keel_xstats[i].name);
+		ethtool_puts(&data, "tx_linearized");
 		break;
 	case ETH_SS_TEST:
 		keel_diag_test_strings(&data);
@@ -483,6 +487,7 @@ void keel_get_ethtool_stats(struct net_device *netdev,
 			    struct ethtool_stats *stats, u64 *data)
 {
 	struct keel_dev *kd = netdev_priv(netdev);
+	struct keel_ring_stats tx;
 	unsigned int i;
 
 	spin_lock_bh(&kd->hw_stats_lock);
@@ -491,4 +496,13 @@ void keel_get_ethtool_stats(struct net_device *netdev,
 		data[i] = *keel_stat_field(&kd->hw_stats,
 					   keel_xstats[i].offset);
 	spin_unlock_bh(&kd->hw_stats_lock);
+
+	/* Software counters no standard group has, summed over rings */
+	spin_lock_bh(&kd->stats_lock);
+	tx = kd->tx_base;
+	for (i = 0; i < kd->num_queues; i++)
+		if (kd->nv[i])
+			keel_ring_stats_add(&tx, &kd->nv[i]->tx);
+	spin_unlock_bh(&kd->stats_lock);
+	data[ARRAY_SIZE(keel_xstats)] = tx.tx.linearized;
 }

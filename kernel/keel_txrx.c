@@ -159,7 +159,6 @@ static int keel_tx_csum(struct keel_ring *ring, struct sk_buff *skb,
 		    FIELD_PREP(KEEL_TXC_TUCMD_L4T, l4t) |
 		    (ipv4 ? KEEL_TXC_TUCMD_IPV4 : 0));
 	*olinfo |= KEEL_TXD_TXSM;
-	ring->xstats.tx.needs_csum++;
 	return 0;
 }
 
@@ -214,9 +213,6 @@ static int keel_tso(struct keel_ring *ring, struct keel_tx_buf *first,
 	*cmd |= KEEL_TXD_TSE;
 	*olinfo = FIELD_PREP(KEEL_TXD_PAYLEN, skb->len - hdr_len) |
 		  KEEL_TXD_TXSM | (ipv4 ? KEEL_TXD_IXSM : 0);
-
-	ring->xstats.tx.hw_gso_packets++;
-	ring->xstats.tx.hw_gso_bytes += first->bytecount;
 	return 0;
 }
 
@@ -291,10 +287,36 @@ err_unmap:
 	return -ENOMEM;
 }
 
+/* Count what xmit did in one short writer section */
+static void keel_tx_account(struct keel_ring *ring, u64 cmd, u64 olinfo,
+			    const struct keel_tx_buf *first, bool linearized,
+			    bool stopped, bool dropped)
+{
+	u64_stats_update_begin(&ring->xsyncp);
+	if (dropped) {
+		ring->xstats.tx.dropped++;
+	} else if (cmd & KEEL_TXD_TSE) {
+		ring->xstats.tx.hw_gso_packets++;
+		ring->xstats.tx.hw_gso_bytes += first->bytecount;
+	} else if (olinfo & KEEL_TXD_TXSM) {
+		ring->xstats.tx.needs_csum++;
+	}
+	if (linearized)
+		ring->xstats.tx.linearized++;
+	if (stopped)
+		ring->xstats.tx.stop++;
+	u64_stats_update_end(&ring->xsyncp);
+}
+
 /**
  * keel_xmit() - ndo_start_xmit
  * @skb: the packet
  * @netdev: the device
+ *
+ * The stack calls this only for a queue that is awake and below the
+ * real queue count, and keel_down() stops every queue with
+ * netif_tx_disable() before the rings behind them change, so the
+ * queue's vector is always installed here.
  *
  * Context: softirq or process context with BH off, queue lock held.
  * Return: NETDEV_TX_OK; NETDEV_TX_BUSY only if the queue was not stopped
@@ -303,49 +325,33 @@ err_unmap:
 netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 {
 	struct keel_dev *kd = netdev_priv(netdev);
-	struct keel_napi_vector *nv = kd->nv[skb_get_queue_mapping(skb)];
+	struct keel_ring *ring = &kd->nv[skb_get_queue_mapping(skb)]->tx;
 	u64 cmd = FIELD_PREP(KEEL_TXD_DTYP, KEEL_TXD_DTYP_DATA) |
 		  KEEL_TXD_DEXT | KEEL_TXD_IFCS;
-	struct keel_ring *ring;
+	bool linearized = false, stopped;
 	unsigned int count, start;
 	struct keel_tx_buf *first;
 	u64 olinfo = 0, vlan = 0;
 	int err;
 
-	/* A packet that was already past the qdisc when the queue count
-	 * went down may still come for a queue that no longer exists
-	 */
-	if (unlikely(!nv)) {
-		dev_core_stats_tx_dropped_inc(netdev);
-		dev_kfree_skb_any(skb);
-		return NETDEV_TX_OK;
-	}
-	ring = &nv->tx;
-
-	if (skb_put_padto(skb, KEEL_TX_MIN_LEN)) {
-		u64_stats_update_begin(&ring->xsyncp);
-		ring->xstats.tx.dropped++;
-		u64_stats_update_end(&ring->xsyncp);
-		return NETDEV_TX_OK;
-	}
+	/* Frees the skb when it fails */
+	if (skb_put_padto(skb, KEEL_TX_MIN_LEN))
+		goto out_dropped;
 
 	count = keel_tx_skb_desc_count(skb);
 	if (unlikely(count > KEEL_TX_DESC_NEEDED)) {
-		u64_stats_update_begin(&ring->xsyncp);
-		if (skb_linearize(skb)) {
-			ring->xstats.tx.dropped++;
-			u64_stats_update_end(&ring->xsyncp);
-			dev_kfree_skb_any(skb);
-			return NETDEV_TX_OK;
-		}
-		ring->xstats.tx.linearized++;
-		u64_stats_update_end(&ring->xsyncp);
+		if (skb_linearize(skb))
+			goto err_free;
+		linearized = true;
 		count = keel_tx_skb_desc_count(skb);
 	}
 
-	if (unlikely(keel_desc_unused(ring) < count)) {
-		netif_tx_stop_queue(ring->txq);
+	if (unlikely(keel_desc_unused(ring) < count) &&
+	    !netif_txq_try_stop(ring->txq, keel_desc_unused(ring), count)) {
 		netdev_err_once(netdev, "TX ring full while queue awake\n");
+		keel_tx_account(ring, 0, 0, NULL, linearized, true, false);
+		/* Earlier packets sent with xmit_more wait for a doorbell */
+		writel(ring->tail_idx, ring->tail);
 		return NETDEV_TX_BUSY;
 	}
 
@@ -361,14 +367,13 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 		cmd |= KEEL_TXD_VLE;
 	}
 
-	u64_stats_update_begin(&ring->xsyncp);
 	if (skb->ip_summed == CHECKSUM_PARTIAL) {
 		if (skb_is_gso(skb))
 			err = keel_tso(ring, first, skb, vlan, &cmd, &olinfo);
 		else
 			err = keel_tx_csum(ring, skb, vlan, &olinfo);
 		if (err)
-			goto err_drop;
+			goto err_unwind;
 	}
 	if ((cmd & KEEL_TXD_VLE) && ring->tail_idx == start)
 		keel_tx_ctx(ring, FIELD_PREP(KEEL_TXC_MACLEN,
@@ -379,14 +384,14 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 
 	err = keel_tx_map(ring, first, skb, cmd, olinfo);
 	if (err)
-		goto err_drop;
+		goto err_unwind;
 
 	skb_tx_timestamp(skb);
 
-	if (netif_txq_maybe_stop(ring->txq, keel_desc_unused(ring),
-				 KEEL_TX_DESC_NEEDED, ring->wake_thresh) <= 0)
-		ring->xstats.tx.stop++;
-	u64_stats_update_end(&ring->xsyncp);
+	stopped = netif_txq_maybe_stop(ring->txq, keel_desc_unused(ring),
+				       KEEL_TX_DESC_NEEDED,
+				       ring->wake_thresh) <= 0;
+	keel_tx_account(ring, cmd, olinfo, first, linearized, stopped, false);
 
 	if (__netdev_tx_sent_queue(ring->txq, first->bytecount,
 				   netdev_xmit_more()))
@@ -394,18 +399,24 @@ netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev)
 
 	return NETDEV_TX_OK;
 
-err_drop:
-	ring->xstats.tx.dropped++;
-	u64_stats_update_end(&ring->xsyncp);
+err_unwind:
 	ring->tail_idx = start;
 	first->skb = NULL;
+err_free:
 	dev_kfree_skb_any(skb);
+out_dropped:
+	keel_tx_account(ring, 0, 0, NULL, linearized, false, true);
+	/* Earlier packets sent with xmit_more wait for a doorbell */
+	if (!netdev_xmit_more())
+		writel(ring->tail_idx, ring->tail);
 	return NETDEV_TX_OK;
 }
 
-static void keel_clean_tx(struct keel_ring *ring, int napi_budget)
+static void keel_clean_tx(struct keel_napi_vector *nv, int napi_budget)
 {
 	unsigned int pkts = 0, segs = 0, bytes = 0;
+	struct keel_ring *ring = &nv->tx;
+	struct keel_dev *kd = nv->kd;
 	u32 i = ring->head;
 	int wake;
 
@@ -442,9 +453,11 @@ static void keel_clean_tx(struct keel_ring *ring, int napi_budget)
 		return;
 
 	ring->head = i;
-	wake = netif_txq_completed_wake(ring->txq, pkts, bytes,
-					keel_desc_unused(ring),
-					ring->wake_thresh);
+	/* Nothing wakes a queue that keel_down() is stopping */
+	wake = __netif_txq_completed_wake(ring->txq, pkts, bytes,
+					  keel_desc_unused(ring),
+					  ring->wake_thresh,
+					  test_bit(KEEL_STATE_DOWN, kd->state));
 
 	u64_stats_update_begin(&ring->syncp);
 	ring->stats.packets += segs;
@@ -492,25 +505,59 @@ static bool keel_rx_refill(struct keel_ring *ring)
 	return ring->tail_idx == ring->head;
 }
 
+/**
+ * struct keel_rx_tally - what one NAPI poll counts on an RX ring
+ * @packets: packets delivered
+ * @bytes: their bytes
+ * @csum_unnecessary: packets whose checksums the device verified
+ * @csum_none: packets without a checksum verdict
+ * @csum_bad: packets with a bad checksum
+ * @errors: frames the device flagged as bad
+ * @dropped: frames dropped for lack of memory or fragment slots
+ *
+ * Added to the ring's counters in one short writer section at the end
+ * of the poll, not around the stack's receive path.
+ */
+struct keel_rx_tally {
+	unsigned int packets;
+	unsigned int bytes;
+	unsigned int csum_unnecessary;
+	unsigned int csum_none;
+	unsigned int csum_bad;
+	unsigned int errors;
+	unsigned int dropped;
+};
+
+/**
+ * keel_rx_ring_empty() - whether an RX ring has no buffer posted
+ * @ring: the ring, with its NAPI poll not running
+ *
+ * Return: true when the device has nothing to receive into.
+ */
+bool keel_rx_ring_empty(const struct keel_ring *ring)
+{
+	return ring->tail_idx == ring->head;
+}
+
 static void keel_rx_csum(struct keel_ring *ring, struct sk_buff *skb,
-			 u64 qw1)
+			 u64 qw1, struct keel_rx_tally *t)
 {
 	skb_checksum_none_assert(skb);
 
 	if (!(ring->netdev->features & NETIF_F_RXCSUM)) {
-		ring->stats.rx.csum_none++;
+		t->csum_none++;
 		return;
 	}
 	if (qw1 & (KEEL_RXD_ERR_IPE | KEEL_RXD_ERR_L4E)) {
-		ring->stats.rx.csum_bad++;
+		t->csum_bad++;
 		return;
 	}
 	if (!(qw1 & (KEEL_RXD_STAT_L4I | KEEL_RXD_STAT_UDPCS))) {
-		ring->stats.rx.csum_none++;
+		t->csum_none++;
 		return;
 	}
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
-	ring->stats.rx.csum_unnecessary++;
+	t->csum_unnecessary++;
 }
 
 static void keel_rx_hash(struct keel_ring *ring, struct sk_buff *skb,
@@ -545,12 +592,11 @@ static int keel_clean_rx(struct keel_napi_vector *nv, int budget,
 			 bool *starved)
 {
 	struct keel_ring *ring = &nv->rx;
-	unsigned int pkts = 0, bytes = 0;
 	struct sk_buff *skb = ring->skb;
+	struct keel_rx_tally t = {};
 	u32 i = ring->head;
 
-	u64_stats_update_begin(&ring->syncp);
-	while (pkts < budget) {
+	while (t.packets < budget) {
 		struct keel_desc *desc = &ring->desc[i];
 		unsigned int len;
 		struct page *page;
@@ -603,18 +649,18 @@ next:
 			continue;
 
 		if (IS_ERR(skb)) {
-			ring->stats.rx.dropped++;
+			t.dropped++;
 			skb = NULL;
 			continue;
 		}
 		if (unlikely(qw1 & KEEL_RXD_ERR_RXE)) {
 			napi_consume_skb(skb, budget);
-			ring->stats.rx.errors++;
+			t.errors++;
 			skb = NULL;
 			continue;
 		}
 
-		keel_rx_csum(ring, skb, qw1);
+		keel_rx_csum(ring, skb, qw1, &t);
 		keel_rx_hash(ring, skb, le64_to_cpu(desc->qw0));
 		/* VP marks any 802.1Q frame; the tag is out of the data
 		 * only when stripping (CTRL.VME) is on
@@ -623,26 +669,30 @@ next:
 		    (ring->netdev->features & NETIF_F_HW_VLAN_CTAG_RX))
 			__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q),
 					       FIELD_GET(KEEL_RXD_VLAN, qw1));
-		bytes += skb->len;
-		pkts++;
+		t.bytes += skb->len;
+		t.packets++;
 		skb->protocol = eth_type_trans(skb, ring->netdev);
 		skb_record_rx_queue(skb, ring->q_idx);
 		napi_gro_receive(&nv->napi, skb);
 		skb = NULL;
 
-		if (keel_desc_unused(ring) >= KEEL_RX_REFILL_BATCH) {
-			u64_stats_update_end(&ring->syncp);
+		if (keel_desc_unused(ring) >= KEEL_RX_REFILL_BATCH)
 			keel_rx_refill(ring);
-			u64_stats_update_begin(&ring->syncp);
-		}
 	}
 	ring->skb = skb;
-	ring->stats.packets += pkts;
-	ring->stats.bytes += bytes;
+
+	u64_stats_update_begin(&ring->syncp);
+	ring->stats.packets += t.packets;
+	ring->stats.bytes += t.bytes;
+	ring->stats.rx.csum_unnecessary += t.csum_unnecessary;
+	ring->stats.rx.csum_none += t.csum_none;
+	ring->stats.rx.csum_bad += t.csum_bad;
+	ring->stats.rx.errors += t.errors;
+	ring->stats.rx.dropped += t.dropped;
 	u64_stats_update_end(&ring->syncp);
 
 	*starved = keel_rx_refill(ring);
-	return pkts;
+	return t.packets;
 }
 
 /**
@@ -660,18 +710,21 @@ int keel_poll(struct napi_struct *napi, int budget)
 	bool starved = false;
 	int work = 0;
 
-	keel_clean_tx(&nv->tx, budget);
+	keel_clean_tx(nv, budget);
 	if (budget)
 		work = keel_clean_rx(nv, budget, &starved);
-	/* With no RX buffer posted no interrupt would come to refill the
-	 * ring: keep polling until memory is back.
-	 */
-	if (work >= budget || starved)
+	if (work >= budget)
 		return budget;
 
 	if (likely(napi_complete_done(napi, work)) &&
-	    !READ_ONCE(nv->kd->down))
+	    !test_bit(KEEL_STATE_DOWN, nv->kd->state)) {
+		/* With no RX buffer posted no RX interrupt comes to refill
+		 * the ring: retry from a timer rather than spin here.
+		 */
+		if (unlikely(starved))
+			keel_rx_kick(nv->kd, nv->rx.q_idx);
 		keel_wr32(nv->kd, KEEL_EIMS, nv->eims);
+	}
 	return work;
 }
 
@@ -1001,8 +1054,8 @@ void keel_configure_tx_ring(struct keel_dev *kd, struct keel_ring *ring)
  */
 void keel_configure_rx_ring(struct keel_dev *kd, struct keel_ring *ring)
 {
+	u32 rxdctl, srrctl;
 	u16 q = ring->q_idx;
-	u32 rxdctl;
 
 	keel_wr32(kd, KEEL_RXDCTL(q), 0);
 	keel_wrfl(kd);
@@ -1015,10 +1068,14 @@ void keel_configure_rx_ring(struct keel_dev *kd, struct keel_ring *ring)
 	ring->head = 0;
 	ring->tail_idx = 0;
 
-	keel_wr32(kd, KEEL_SRRCTL(q),
-		  FIELD_PREP(KEEL_SRRCTL_BSIZEPKT, KEEL_RX_BUF_LEN / SZ_1K) |
-		  FIELD_PREP(KEEL_SRRCTL_DESCTYPE,
-			     KEEL_SRRCTL_DESCTYPE_ONEBUF));
+	srrctl = FIELD_PREP(KEEL_SRRCTL_BSIZEPKT, KEEL_RX_BUF_LEN / SZ_1K) |
+		 FIELD_PREP(KEEL_SRRCTL_DESCTYPE, KEEL_SRRCTL_DESCTYPE_ONEBUF);
+	/* With several queues a queue out of buffers drops its own frames
+	 * rather than stall the shared packet buffer for every queue
+	 */
+	if (kd->num_queues > 1)
+		srrctl |= KEEL_SRRCTL_DROP_EN;
+	keel_wr32(kd, KEEL_SRRCTL(q), srrctl);
 
 	keel_wr32(kd, KEEL_RXDCTL(q), FIELD_PREP(KEEL_RXDCTL_PTHRESH, 8) |
 		  FIELD_PREP(KEEL_RXDCTL_HTHRESH, 8) |

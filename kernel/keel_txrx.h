@@ -64,6 +64,7 @@ struct keel_desc {
  * @tx.stop: times the queue was stopped for lack of descriptors
  * @tx.wake: times the queue was woken again
  * @tx.dropped: packets dropped before reaching the device
+ * @tx.linearized: packets with too many fragments, copied into one buffer
  * @rx: RX counters
  * @rx.alloc_fail: page allocations that failed
  * @rx.csum_unnecessary: packets whose checksums the device verified
@@ -176,7 +177,6 @@ struct keel_ring {
  * @rx: RX ring
  * @eims: this vector's bit in EIMS/EIMC/EICR
  * @v_idx: MSI-X vector number
- * @irq_count: interrupts this vector took
  * @name: interrupt name
  */
 struct keel_napi_vector {
@@ -186,7 +186,6 @@ struct keel_napi_vector {
 	struct keel_ring rx;
 	u32 eims;
 	u16 v_idx;
-	u32 irq_count;
 	char name[IFNAMSIZ + 16];
 };
 
@@ -211,6 +210,7 @@ void keel_free_vectors(struct keel_dev *kd);
 void keel_configure_tx_ring(struct keel_dev *kd, struct keel_ring *ring);
 void keel_configure_rx_ring(struct keel_dev *kd, struct keel_ring *ring);
 void keel_disable_queues(struct keel_dev *kd);
+bool keel_rx_ring_empty(const struct keel_ring *ring);
 int keel_poll(struct napi_struct *napi, int budget);
 netdev_tx_t keel_xmit(struct sk_buff *skb, struct net_device *netdev);
 void keel_ring_stats_add(struct keel_ring_stats *sum, struct keel_ring *ring);

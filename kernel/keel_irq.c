@@ -58,6 +58,11 @@ void keel_link_check(struct keel_dev *kd)
 		return;
 
 	if (up) {
+		/* Flow control is resolved by software after every link up,
+		 * and keel does not support it (QEMU turns both bits on
+		 * itself once autonegotiation completes)
+		 */
+		keel_rmw32(kd, KEEL_CTRL, KEEL_CTRL_RFCE | KEEL_CTRL_TFCE, 0);
 		netif_carrier_on(netdev);
 		netif_info(kd, link, netdev, "link up, %u Mbps, %s duplex\n",
 			   speed, duplex == DUPLEX_FULL ? "full" : "half");

@@ -21,6 +21,19 @@ test_link_settings() {
 	grep -q "Duplex: Full" <<< "$out" || fail "duplex"
 	grep -q "Link detected: yes" <<< "$out" || fail "link"
 	grep -q "Port: Twisted Pair" <<< "$out" || fail "port"
+	# Read from the PHY: what it advertises (no pause: flow control
+	# is off) and, the link being up, what the partner advertised
+	grep -q "Advertised pause frame use: No" <<< "$out" ||
+		fail "pause advertised although flow control is off"
+	grep -q "Advertised auto-negotiation: Yes" <<< "$out" ||
+		fail "autonegotiation not advertised"
+	grep -A3 "Link partner advertised link modes:" <<< "$out" |
+		grep -q "1000baseT/Full" || fail "no link partner modes"
+	grep -q "MDIO" <<< "$out" && fail "MDIO access claimed"
+	out=$(ethtool -a "$NETIF") || { fail "ethtool -a failed"; return; }
+	echo "$out"
+	grep -qx "RX:[[:space:]]*off" <<< "$out" || fail "RX pause not off"
+	grep -qx "TX:[[:space:]]*off" <<< "$out" || fail "TX pause not off"
 }
 
 test_down_up() {

@@ -137,5 +137,31 @@ test_coalesce() {
 	return 0
 }
 
-ktap_run test_changes_under_traffic test_ring_bounds test_channel_bounds \
+# SRRCTL of queue Q, from the register dump (words 182 to 197)
+srrctl() {
+	ethtool -d "$NETIF" raw on | od -An -tu4 -w4 -v |
+		awk -v w=$((182 + $1)) 'NR == w + 1 { print $1 }'
+}
+
+# With several RX queues, a queue out of buffers must drop its own
+# frames (SRRCTL.DROP_EN) rather than stall the packet buffer that
+# every queue shares; with one queue, flow control decides.
+test_drop_en() {
+	local q v
+
+	[ "$NQ" -ge 2 ] || { skip "one queue only: DROP_EN stays off"; return; }
+	defer ethtool -L "$NETIF" combined "$NQ"
+	ethtool -L "$NETIF" combined 1 || { fail "-L 1 refused"; return; }
+	v=$(srrctl 0)
+	[ $((v >> 31)) -eq 0 ] || fail "one queue: DROP_EN set ($v)"
+	ethtool -L "$NETIF" combined "$NQ" || { fail "-L $NQ refused"; return; }
+	for ((q = 0; q < NQ; q++)); do
+		v=$(srrctl "$q")
+		[ $((v >> 31)) -eq 1 ] || fail "queue $q of $NQ: DROP_EN clear ($v)"
+	done
+	# The packet buffer size field shows the dump reads SRRCTL
+	[ $(($(srrctl 0) & 0x7f)) -eq 3 ] || fail "SRRCTL BSIZEPKT not 3 KiB"
+}
+
+ktap_run test_changes_under_traffic test_drop_en test_ring_bounds test_channel_bounds \
 	test_coalesce

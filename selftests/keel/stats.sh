@@ -353,7 +353,8 @@ test_xstats_driver_specific() {
 	[ "$n" -gt 0 ] || fail "ethtool -S reports nothing"
 	for name in eth-mac-FramesReceivedOK eth-ctrl-MACControlFramesReceived \
 		eth-phy-SymbolErrorDuringCarrier rmon-etherStatsJabbers \
-		pause-rx_pause_frames xstat-rx_no_buffer xstat-mac_resets; do
+		pause-rx_pause_frames xstat-rx_no_buffer xstat-mac_resets \
+		xstat-tx_linearized; do
 		val "$a" "$name" > /dev/null || fail "$name is not reported"
 	done
 	passed

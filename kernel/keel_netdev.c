@@ -334,16 +334,22 @@ out_free:
 	return err;
 }
 
-static void keel_reset_task(struct work_struct *work)
+/**
+ * keel_reset() - reset the MAC and reopen a running device
+ * @kd: the device, running and present
+ *
+ * Stops the datapath, resets the MAC and opens the device again with its
+ * configuration; closes it when that fails.
+ *
+ * Context: process context, RTNL held.
+ * Return: 0 or a negative errno.
+ */
+int keel_reset(struct keel_dev *kd)
 {
-	struct keel_dev *kd = container_of(work, struct keel_dev, reset_task);
 	struct net_device *netdev = kd->netdev;
 	int err;
 
-	rtnl_lock();
-	if (!netif_running(netdev) || !keel_present(kd))
-		goto out_unlock;
-
+	ASSERT_RTNL();
 	netdev_warn(netdev, "resetting the device\n");
 	keel_stop(netdev);
 	err = keel_hw_reset(kd);
@@ -358,8 +364,18 @@ static void keel_reset_task(struct work_struct *work)
 		netdev_err(netdev, "reset failed: %d, closing\n", err);
 		dev_close(netdev);
 	}
-out_unlock:
-	rtnl_unlock();
+	return err;
+}
+
+/* Recovery goes through the devlink tx reporter, which counts it and
+ * calls keel_reset() unless auto_recover is off; devlink's lock comes
+ * before RTNL, so RTNL is not held here.
+ */
+static void keel_reset_task(struct work_struct *work)
+{
+	struct keel_dev *kd = container_of(work, struct keel_dev, reset_task);
+
+	keel_devlink_report_tx_timeout(kd);
 }
 
 static void keel_tx_timeout(struct net_device *netdev, unsigned int txqueue)

@@ -13,6 +13,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
+#include <net/devlink.h>
 
 #include "keel_csr.h"
 #include "keel_stats.h"
@@ -97,6 +98,8 @@ struct keel_qirq {
  * @rss_hash: MRQC hash-field enables (KEEL_MRQC_TCP4...)
  * @active_vlans: VLAN IDs the stack registered, for the VLAN filter
  * @state: KEEL_STATE_* bits
+ * @stop_gen: datapath stops so far (changed under RTNL): a reset taken
+ *	before a stop is moot after it
  * @rx_starved: queues whose RX ring has no buffer posted
  * @refill_work: retries the RX refill of starved queues
  * @qirq: queue vector interrupts
@@ -109,12 +112,19 @@ struct keel_qirq {
  * @msg_enable: netif_msg_* bitmap
  * @mta: shadow of the multicast table, built under netif_addr_lock
  * @misc_name: name of the link and other causes interrupt
- * @dbg_dir: debugfs directory of the device
  * @hw_stats_lock: protects @hw_stats and KEEL_STATE_STATS_BUSY; held
  *	while the clear-on-read statistics registers are read and added up
  * @hw_stats: MAC counters accumulated from the statistics registers
  * @stats_work: adds up the statistics registers every two seconds
  * @other_irqs: interrupts taken on the link and other causes vector
+ * @devlink: the devlink instance; its private area points back here
+ * @dl_port: devlink port of the netdev, flavour physical
+ * @tx_reporter: devlink health reporter of TX timeouts
+ * @rx_reporter: devlink health reporter of RX frame errors
+ * @rx_errors_seen: RX frame errors at the last report, read and written
+ *	by @stats_work only
+ * @rx_report_time: jiffies of the last RX error report, 0 before the
+ *	first; @stats_work only
  */
 struct keel_dev {
 	struct net_device *netdev;
@@ -137,6 +147,7 @@ struct keel_dev {
 	u32 rss_hash;
 	unsigned long active_vlans[BITS_TO_LONGS(VLAN_N_VID)];
 	DECLARE_BITMAP(state, KEEL_STATE_NBITS);
+	u32 stop_gen;
 	DECLARE_BITMAP(rx_starved, KEEL_MAX_QUEUES);
 	struct delayed_work refill_work;
 	struct keel_qirq qirq[KEEL_MAX_QUEUES];
@@ -151,13 +162,19 @@ struct keel_dev {
 	u32 msg_enable;
 	u32 mta[KEEL_MTA_ENTRIES];
 	char misc_name[IFNAMSIZ + 8];
-	struct dentry *dbg_dir;
 
 	/* protects hw_stats, STATS_BUSY and the statistics registers */
 	spinlock_t hw_stats_lock;
 	struct keel_hw_stats hw_stats;
 	struct delayed_work stats_work;
 	u32 other_irqs;
+
+	struct devlink *devlink;
+	struct devlink_port dl_port;
+	struct devlink_health_reporter *tx_reporter;
+	struct devlink_health_reporter *rx_reporter;
+	u64 rx_errors_seen;
+	unsigned long rx_report_time;
 };
 
 u32 keel_rd32(struct keel_dev *kd, u32 reg);
@@ -227,12 +244,13 @@ int keel_reconfigure(struct keel_dev *kd, unsigned int num_queues,
 void keel_rss_default_indir(struct keel_dev *kd);
 void keel_rx_kick(struct keel_dev *kd, unsigned int q);
 void keel_rss_configure(struct keel_dev *kd);
+int keel_reset(struct keel_dev *kd);
 
-/* keel_debugfs.c */
-void keel_debugfs_add(struct keel_dev *kd);
-void keel_debugfs_remove(struct keel_dev *kd);
-void keel_debugfs_init(void);
-void keel_debugfs_exit(void);
+/* keel_devlink.c */
+int keel_devlink_register(struct keel_dev *kd);
+void keel_devlink_unregister(struct keel_dev *kd);
+void keel_devlink_report_tx_timeout(struct keel_dev *kd, u32 stop_gen);
+void keel_devlink_rx_check(struct keel_dev *kd, u64 errors);
 
 /* keel_ethtool.c */
 void keel_set_ethtool_ops(struct net_device *netdev);

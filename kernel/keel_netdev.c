@@ -328,6 +328,7 @@ void keel_close_datapath(struct keel_dev *kd)
 {
 	/* A reset asked for before is moot: the device stops here */
 	clear_bit(KEEL_STATE_RESET_REQUESTED, kd->state);
+	kd->stop_gen++;
 	if (!test_and_clear_bit(KEEL_STATE_UP, kd->state))
 		return;
 
@@ -456,16 +457,28 @@ int keel_reset(struct keel_dev *kd)
 	return err;
 }
 
+/* Recovery goes through the devlink tx reporter, which counts it and,
+ * unless auto_recover is off, calls keel_reset() from its recover op.
+ * devlink's lock comes before RTNL, so the report is made without RTNL;
+ * the request is taken under RTNL with the stop count of that moment,
+ * and the recover op resets only if no stop came in between. A request
+ * that ndo_stop cancelled before is not reported at all.
+ */
 static void keel_reset_task(struct work_struct *work)
 {
 	struct keel_dev *kd = container_of(work, struct keel_dev, reset_task);
+	u32 stop_gen;
 
 	rtnl_lock();
-	/* ndo_stop since the request, or an earlier run, cancelled it */
-	if (test_and_clear_bit(KEEL_STATE_RESET_REQUESTED, kd->state) &&
-	    test_bit(KEEL_STATE_UP, kd->state))
-		keel_reset(kd);
+	stop_gen = kd->stop_gen;
+	/* Cleared by ndo_stop since the timeout: nothing to recover */
+	if (!test_and_clear_bit(KEEL_STATE_RESET_REQUESTED, kd->state) ||
+	    !test_bit(KEEL_STATE_UP, kd->state)) {
+		rtnl_unlock();
+		return;
+	}
 	rtnl_unlock();
+	keel_devlink_report_tx_timeout(kd, stop_gen);
 }
 
 static void keel_tx_timeout(struct net_device *netdev, unsigned int txqueue)

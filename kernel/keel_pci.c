@@ -89,6 +89,13 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		dev_err(&pdev->dev, "device does not answer\n");
 		return err;
 	}
+
+	/* Before anything that reports to it: the statistics work */
+	err = keel_devlink_register(kd);
+	if (err) {
+		dev_err(&pdev->dev, "cannot register with devlink: %d\n", err);
+		return err;
+	}
 	keel_stats_init(kd);
 	keel_hw_driver_loaded(kd, true);
 
@@ -122,7 +129,6 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 
 	/* What slot_reset restores after a PCIe error */
 	pci_save_state(pdev);
-	keel_debugfs_add(kd);
 	netif_info(kd, probe, netdev, "82576 at %s, MAC %pM\n",
 		   pci_name(pdev), netdev->dev_addr);
 	return 0;
@@ -132,6 +138,7 @@ err_free_irq_vectors:
 err_driver_unloaded:
 	keel_hw_driver_loaded(kd, false);
 	keel_stats_stop(kd);
+	keel_devlink_unregister(kd);
 	return err;
 }
 
@@ -139,7 +146,6 @@ static void keel_remove(struct pci_dev *pdev)
 {
 	struct keel_dev *kd = pci_get_drvdata(pdev);
 
-	keel_debugfs_remove(kd);
 	unregister_netdev(kd->netdev);
 	cancel_work_sync(&kd->reset_task);
 	keel_stats_stop(kd);
@@ -149,6 +155,7 @@ static void keel_remove(struct pci_dev *pdev)
 		keel_hw_driver_loaded(kd, false);
 	}
 	pci_free_irq_vectors(pdev);
+	keel_devlink_unregister(kd);
 }
 
 static void keel_shutdown(struct pci_dev *pdev)
@@ -280,24 +287,7 @@ static struct pci_driver keel_driver = {
 	.err_handler	= &keel_err_handler,
 };
 
-static int __init keel_init(void)
-{
-	int err;
-
-	keel_debugfs_init();
-	err = pci_register_driver(&keel_driver);
-	if (err)
-		keel_debugfs_exit();
-	return err;
-}
-module_init(keel_init);
-
-static void __exit keel_exit(void)
-{
-	pci_unregister_driver(&keel_driver);
-	keel_debugfs_exit();
-}
-module_exit(keel_exit);
+module_pci_driver(keel_driver);
 
 MODULE_DESCRIPTION("Keel: Intel 82576 Gigabit Ethernet driver");
 MODULE_LICENSE("GPL");

@@ -151,10 +151,15 @@ static void keel_stats_work(struct work_struct *work)
 {
 	struct keel_dev *kd = container_of(to_delayed_work(work),
 					   struct keel_dev, stats_work);
+	const struct keel_hw_stats *hs = &kd->hw_stats;
+	u64 rx_errors;
 
 	spin_lock_bh(&kd->hw_stats_lock);
 	keel_stats_read(kd);
+	rx_errors = hs->crcerrs + hs->algnerrc + hs->symerrs + hs->rxerrc +
+		    hs->rlec;
 	spin_unlock_bh(&kd->hw_stats_lock);
+	keel_devlink_rx_check(kd, rx_errors);
 
 	if (keel_present(kd))
 		queue_delayed_work(system_power_efficient_wq, &kd->stats_work,

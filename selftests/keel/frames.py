@@ -22,13 +22,14 @@ l4-send:     send hand-made IPv4/IPv6 UDP or TCP frames through a packet
 stream-sink: accept one TCP or SCTP connection, check the byte pattern
              it carries, print how many bytes arrived
 stream-send: send a byte pattern over TCP or SCTP
-tx-desc:     decode keel's TX rings from debugfs, find the packets of a
-             given length or MSS and check their descriptor fields
+tx-desc:     decode the TX descriptors of a devlink health dump of keel's
+             tx reporter (devlink -j output), find the packets of a given
+             length or MSS and check their descriptor fields
 """
 
 import argparse
-import glob
 import ipaddress
+import json
 import os
 import socket
 import struct
@@ -390,18 +391,35 @@ def bits(v, hi, lo):
     return (v >> lo) & ((1 << (hi - lo + 1)) - 1)
 
 
-def read_ring(path):
-    ring = []
-    with open(path, encoding="ascii") as f:
-        for line in f:
-            idx, qw0, qw1 = line.split()
-            assert int(idx) == len(ring), f"{path}: line {idx} out of order"
-            ring.append((int(qw0, 16), int(qw1, 16)))
-    return ring
+def find_key(obj, key):
+    """The first value of KEY anywhere in a JSON document."""
+    if isinstance(obj, dict):
+        if key in obj:
+            return obj[key]
+        obj = list(obj.values())
+    if isinstance(obj, list):
+        for v in obj:
+            found = find_key(v, key)
+            if found is not None:
+                return found
+    return None
+
+
+def read_rings(path):
+    """Each TX ring of a dump: its queue, its size and the descriptors
+    shown, by index (a window around the ring's head)."""
+    with open(path, encoding="utf-8") as f:
+        dump = json.load(f)
+    for r in find_key(dump, "rings") or []:
+        descs = {d["index"]: (int(d["qw0"], 16), int(d["qw1"], 16))
+                 for d in r["descriptors"]}
+        yield r["queue"], r["count"], descs
 
 
 def dtyp(desc):
     """DTYP of an extended descriptor, None for anything else."""
+    if desc is None:
+        return None
     return bits(desc[1], 23, 20) if desc[1] >> 29 & 1 else None
 
 
@@ -422,20 +440,23 @@ SAME_PACKET_MASK = ~((0xffff) | (1 << 24) | (1 << 27) | (1 << 32)) & \
     ((1 << 64) - 1)
 
 
-def ring_packets(ring):
-    """Each packet in a ring: its data descriptors and the context
-    descriptor in front of them (None if there is none)."""
-    n = len(ring)
-    for last in range(n):
+def ring_packets(n, ring):
+    """Each packet whose descriptors are all in the window RING of a ring
+    of N: its data descriptors and the context descriptor in front of
+    them (None if there is none)."""
+    for last in sorted(ring):
         if dtyp(ring[last]) != DTYP_DATA or not ring[last][1] >> 24 & 1:
             continue
         first = last
         for _ in range(n - 1):
-            prev = ring[(first - 1) % n]
+            prev = ring.get((first - 1) % n)
             if dtyp(prev) != DTYP_DATA or prev[1] >> 24 & 1 or \
                     (prev[1] ^ ring[last][1]) & SAME_PACKET_MASK:
                 break
             first = (first - 1) % n
+        # The window may start inside the packet: its start is unknown
+        if (first - 1) % n not in ring:
+            continue
         count = (last - first) % n + 1
         data = [ring[(first + i) % n] for i in range(count)]
         ctx = ring[(first - 1) % n]
@@ -464,9 +485,8 @@ def packet_fields(data, ctx):
 
 def cmd_tx_desc(args):
     matches = []
-    for path in sorted(glob.glob(os.path.join(args.dir, "tx_ring*"))):
-        ring = read_ring(path)
-        for first, data, ctx in ring_packets(ring):
+    for queue, count, ring in read_rings(args.dump):
+        for first, data, ctx in ring_packets(count, ring):
             f = packet_fields(data, ctx)
             if args.frame_len is not None and \
                     (f["tse"] or f["dtalen"] != args.frame_len):
@@ -474,7 +494,7 @@ def cmd_tx_desc(args):
             if args.mss is not None and \
                     (not f["tse"] or f.get("mss") != args.mss):
                 continue
-            matches.append((os.path.basename(path), first, f))
+            matches.append((f"tx_ring{queue}", first, f))
     if not matches:
         print("no packet found in the TX rings", flush=True)
         return 1
@@ -582,7 +602,8 @@ def main():
     p.set_defaults(func=cmd_stream_send)
 
     p = sub.add_parser("tx-desc")
-    p.add_argument("--dir", required=True, help="keel's debugfs directory")
+    p.add_argument("--dump", required=True,
+                   help="devlink -j health dump show ... reporter tx")
     p.add_argument("--frame-len", type=int,
                    help="non-TSO packets of this length")
     p.add_argument("--mss", type=int, help="TSO packets with this MSS")

@@ -134,6 +134,23 @@ qstat() {
 			 .[$k] // 0'
 }
 
+# keel's devlink instance, and its health reporters' state:
+# reporter_field REPORTER KEY prints KEY of `devlink -j health show`
+# ("error", "recover", "state", "auto_recover"...)
+DL_DEV=pci/$KEEL_BDF
+
+reporter_field() {
+	devlink -j health show "$DL_DEV" reporter "$1" |
+		jq -r --arg k "$2" '.health[][] | .[$k]'
+}
+
+# tx_dump FILE: a fresh dump of the tx reporter (the descriptors around
+# each TX ring's head), as devlink -j prints it
+tx_dump() {
+	devlink health dump clear "$DL_DEV" reporter tx &&
+		devlink -j health dump show "$DL_DEV" reporter tx > "$1"
+}
+
 carrier_is() {
 	[ "$(cat "/sys/class/net/$NETIF/carrier" 2>/dev/null)" = "$1" ]
 }

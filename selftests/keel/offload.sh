@@ -6,14 +6,13 @@
 # packets as MSS-sized frames; the queue statistics (netdev netlink) count
 # the work. QEMU re-parses every header and ignores the context
 # descriptor's lengths, so the descriptors themselves are read back from
-# debugfs and decoded field by field. On receive, frames with a wrong L4
+# a devlink health dump of the tx reporter and decoded field by field. On receive, frames with a wrong L4
 # checksum must reach the stack unverified (rx-csum-bad) and good ones
 # verified (rx-csum-unnecessary). ethtool toggles turn each offload off.
 
 # shellcheck source=./lib.sh
 source "$(dirname "$0")/lib.sh"
 
-DBG=/sys/kernel/debug/keel/$KEEL_BDF
 UDP_PORT=5002
 STREAM_PORT=5003
 # A VLAN on both ends, for the descriptors of tagged packets
@@ -143,11 +142,11 @@ cap_frames() {
 		sed -n 's/.*, length \([0-9]*\): .*/\1/p'
 }
 
-debugfs_up() {
-	if [ ! -d /sys/kernel/debug/keel ]; then
-		mount -t debugfs none /sys/kernel/debug || return
-	fi
-	[ -r "$DBG/tx_ring0" ]
+# dump_up: the tx reporter can dump its rings
+dump_up() {
+	DUMP=$(mktemp)
+	defer rm -f "$DUMP"
+	tx_dump "$DUMP"
 }
 
 vlan_up() {
@@ -303,7 +302,11 @@ desc() {
 	*) sel=(--frame-len "$1") ;;
 	esac
 	shift
-	"$PY" "$FRAMES_PY" tx-desc --dir "$DBG" "${sel[@]}" --expect \
+	if ! tx_dump "$DUMP"; then
+		BAD_CASES+="${BAD_CASES:+, }$what: no dump"
+		return 1
+	fi
+	"$PY" "$FRAMES_PY" tx-desc --dump "$DUMP" "${sel[@]}" --expect \
 		dtyp=3 dext=1 ifcs=1 rs=1 dd=1 idx=0 "$@" | sed 's/^/  /'
 	[ "${PIPESTATUS[0]}" -eq 0 ] && return
 	BAD_CASES+="${BAD_CASES:+, }$what"
@@ -334,7 +337,7 @@ test_ctx_encoding() {
 	local out hdr
 
 	BAD_CASES=
-	debugfs_up || { fail "no $DBG/tx_ring0"; return; }
+	dump_up || { fail "no devlink health dump of the tx reporter"; return; }
 	vlan_up || { fail "VLAN 10 does not work"; return; }
 	modprobe sctp
 

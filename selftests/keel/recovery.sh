@@ -1,22 +1,27 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Recovery from a hung TX queue: debugfs disables a queue in the device,
-# the stack's watchdog notices, ndo_tx_timeout resets the device, and
-# traffic flows again within 5 seconds of the reset with the
-# configuration (channels, RSS table, MTU, VLAN, features) intact.
+# Recovery from a hung TX queue: `devlink health test` on the tx reporter
+# disables the TX queues in the device, the stack's watchdog notices,
+# ndo_tx_timeout reports to the tx reporter, which resets the device; the
+# reporter counts one error and one recovery, and traffic flows again
+# within 5 seconds of the reset with the configuration (channels, RSS
+# table, MTU, VLAN, features) intact.
 
 # shellcheck source=./lib.sh
 source "$(dirname "$0")/lib.sh"
 
-DBG=/sys/kernel/debug/keel/$KEEL_BDF
-
 test_tx_hang_recovers() {
-	local nq q t0 t_reset t_ok mark
+	local nq t0 t_reset t_ok mark err0 rec0 err rec
 
-	[ -d /sys/kernel/debug/keel ] ||
-		mount -t debugfs none /sys/kernel/debug
-	[ -w "$DBG/tx_hang" ] || { fail "no $DBG/tx_hang"; return; }
+	err0=$(reporter_field tx error)
+	rec0=$(reporter_field tx recover)
+	if [ -z "$err0" ] || [ -z "$rec0" ]; then
+		fail "no tx health reporter on $DL_DEV"
+		return
+	fi
+	[ "$(reporter_field tx auto_recover)" = true ] ||
+		{ fail "tx reporter does not recover automatically"; return; }
 	nq=$(ethtool -l "$NETIF" | awk '/^Current/ {c = 1} c && /^Combined/ {print $2}')
 
 	# A configuration that must survive the reset
@@ -40,9 +45,8 @@ test_tx_hang_recovers() {
 
 	mark="keel-hang-$RANDOM"
 	echo "$mark" > /dev/kmsg
-	for ((q = 0; q < nq; q++)); do
-		echo "$q" > "$DBG/tx_hang"
-	done
+	devlink health test "$DL_DEV" reporter tx ||
+		{ fail "devlink health test failed"; return; }
 	t0=$SECONDS
 	# Keep every queue busy so that the stack sees them stopped
 	peer_iperf_server 40
@@ -57,6 +61,18 @@ test_tx_hang_recovers() {
 	wait
 	echo "hang at 0 s, reset at $((t_reset - t0)) s, ping at $((t_ok - t0)) s"
 	dmesg | sed -n "/$mark/,\$p" | grep -E "keel|NETDEV WATCHDOG"
+	devlink health show "$DL_DEV" reporter tx
+
+	# One hang, one report, one recovery (the watchdog may fire once
+	# more for another queue before the reset: at least one each)
+	err=$(($(reporter_field tx error) - err0))
+	rec=$(($(reporter_field tx recover) - rec0))
+	echo "tx reporter: error +$err, recover +$rec"
+	[ "$err" -ge 1 ] || fail "tx reporter counted no error"
+	[ "$rec" -ge 1 ] || fail "tx reporter counted no recovery"
+	[ "$rec" -eq "$err" ] || fail "$err errors but $rec recoveries"
+	[ "$(reporter_field tx state)" = healthy ] ||
+		fail "tx reporter not healthy after the recovery"
 
 	[ "$(cat "/sys/class/net/$NETIF/mtu")" -eq 4000 ] || fail "MTU lost"
 	ethtool -l "$NETIF" | awk '/^Current/ {c = 1} c && /^Combined/ {print $2}' |

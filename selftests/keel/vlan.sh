@@ -10,7 +10,6 @@
 # shellcheck source=./lib.sh
 source "$(dirname "$0")/lib.sh"
 
-DBG=/sys/kernel/debug/keel/$KEEL_BDF
 VLAN_LOCAL=198.51.100.1
 VLAN_REMOTE=198.51.100.2
 
@@ -49,14 +48,13 @@ vlan_rx() {
 }
 
 test_insert() {
-	local mode cap len pat want tagged pid mac
+	local mode cap len pat want tagged pid mac dump
 
 	vlan_up || { fail "cannot create VLAN 10"; return; }
-	[ -d /sys/kernel/debug/keel ] ||
-		mount -t debugfs none /sys/kernel/debug
 	defer ethtool -K "$NETIF" txvlan on
 	cap=$(mktemp)
-	defer rm -f "$cap" "$cap.err"
+	dump=$(mktemp)
+	defer rm -f "$cap" "$cap.err" "$dump"
 	mac=$(cat "/sys/class/net/$NETIF/address")
 	for mode in on off; do
 		ethtool -K "$NETIF" txvlan "$mode" > /dev/null ||
@@ -88,7 +86,9 @@ test_insert() {
 		else
 			len=646 want=(vle=0 ctx=0)
 		fi
-		"$PY" "$FRAMES_PY" tx-desc --dir "$DBG" --frame-len "$len" \
+		tx_dump "$dump" ||
+			{ fail "txvlan $mode: no tx reporter dump"; return; }
+		"$PY" "$FRAMES_PY" tx-desc --dump "$dump" --frame-len "$len" \
 			--expect "${want[@]}" | sed 's/^/  /'
 		[ "${PIPESTATUS[0]}" -eq 0 ] ||
 			{ fail "txvlan $mode: descriptors wrong"; return; }

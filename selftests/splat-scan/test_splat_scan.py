@@ -10,6 +10,9 @@ saved console logs (run by make check's splat-gate stage):
   clean-stock.log      the console log of a clean run of the keel
                        selftests on Debian's kernel: no splat, and
                        recovery.sh's watchdog report excused
+  clean-debug.log      the console log of a clean boot of the debug
+                       kernel (KASAN, lockdep, ... at loglevel 5) with
+                       scripts/debug-checks and keel loaded: no splat
 
 Usage: selftests/splat-scan/test_splat_scan.py [-v]
 """
@@ -111,7 +114,7 @@ class SplatScan(unittest.TestCase):
         """Real console logs of clean runs pass the gate."""
         _, out = run("clean-stock.log")
         self.assertEqual(out.count("# expected (announced by a test)"), 1)
-        for log in ("clean-stock.log",):
+        for log in ("clean-stock.log", "clean-debug.log"):
             with self.subTest(log=log):
                 rc, out = run(log)
                 self.assertEqual(rc, 0, out)

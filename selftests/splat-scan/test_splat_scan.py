@@ -12,7 +12,7 @@ saved console logs (run by make check's splat-gate stage):
                        recovery.sh's watchdog report excused
   clean-debug.log      the console log of a clean boot of the debug
                        kernel (KASAN, lockdep, ... at loglevel 5) with
-                       scripts/debug-checks and keel loaded: no splat
+                       scripts/debug-checks start and finish: no splat
 
 Usage: selftests/splat-scan/test_splat_scan.py [-v]
 """

@@ -10,6 +10,10 @@ helper, but 6.12's NetDrvEpEnv never sets that attribute (later kernels
 look it up). Here every NetDrvEpEnv gets it, found the way later kernels
 do: the remote interface that holds the remote address. The test then
 runs as its own __main__, exactly as 'python3 TEST.py' would run it.
+
+On Keel's debug kernel (KEEL_DEBUG_KERNEL=1) and there only, a test
+listed in DEBUG_RELAX runs from its source with the rate limits named
+there lowered, and prints each rewrite.
 """
 
 import os

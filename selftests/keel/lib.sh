@@ -21,7 +21,8 @@ fi
 
 SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SELFTEST_DIR/../.." && pwd)
-KEEL_KO=${KEEL_KO:-$REPO/kernel/keel.ko}
+# kernel/keel.ko, or build/debug/kernel/keel.ko on the debug kernel
+KEEL_KO=$("$REPO/scripts/keel-ko")
 KEEL_BDF=${KEEL_BDF:-0000:01:00.0}
 PY=/usr/bin/python3
 FRAMES_PY=$SELFTEST_DIR/frames.py

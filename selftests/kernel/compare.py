@@ -3,12 +3,19 @@
 """Compare the KTAP results of the kernel's driver selftests with the
 expected-results file.
 
-Usage: compare.py [-q] EXPECTED KTAPDIR [TEST...]
+Usage: compare.py [-q] [-k KERNEL] EXPECTED KTAPDIR [TEST...]
+       compare.py --list [-k KERNEL] EXPECTED
 
 EXPECTED has one line per subtest:
 
-    TEST SUBTEST STATUS  # reason
-    TEST SUBTEST TIMED LINE  # reason
+    [KERNEL:] TEST SUBTEST STATUS  # reason
+    [KERNEL:] TEST SUBTEST TIMED LINE  # reason
+
+KERNEL, the optional first column, is "stock:" (the Debian kernel) or
+"debug:" (Keel's debug kernel, scripts/debug-kernel): such a line holds
+only on that kernel, a line without it on both. -k names the kernel the
+results come from (default stock). --list prints the tests that KERNEL
+runs, in the order of their first line.
 
 TEST is the test's path under tools/testing/selftests/drivers/net (ping.py,
 hw/csum.py), SUBTEST the name of its KTAP line without the "<test>."
@@ -41,9 +48,13 @@ CHECK_AT = re.compile(r"^#\s*Check\| At .*, line (\d+), in (\S+):$")
 EXCEPTION = re.compile(r"^#\s*(Defer )?Exception\|")
 
 
-def parse_expected(path):
-    """Return {test: {subtest: (status, line, reason)}} in file order;
-    line is the allowed check line of a TIMED subtest, else None."""
+KERNELS = ("stock", "debug")
+
+
+def parse_expected(path, kernel="stock"):
+    """Return {test: {subtest: (status, line, reason)}} in file order for
+    KERNEL; line is the allowed check line of a TIMED subtest, else
+    None."""
     expected = {}
     errors = []
     for num, line in enumerate(Path(path).read_text().splitlines(), 1):
@@ -52,6 +63,14 @@ def parse_expected(path):
         if not fields:
             continue
         where = f"{path}:{num}"
+        if fields[0].endswith(":"):
+            only = fields.pop(0)[:-1]
+            if only not in KERNELS:
+                errors.append(f"{where}: kernel must be one of "
+                              f"{', '.join(k + ':' for k in KERNELS)}")
+                continue
+            if only != kernel:
+                continue
         timed = len(fields) == 4 and fields[2] == "TIMED"
         if timed and not fields[3].isdigit():
             errors.append(f"{where}: want 'TEST SUBTEST TIMED LINE'")
@@ -144,16 +163,31 @@ def compare(expected, ktapdir, tests):
 def main():
     """Print the report; exit status says whether everything matched."""
     args = sys.argv[1:]
-    quiet = bool(args) and args[0] == "-q"
-    if quiet:
-        args = args[1:]
-    if len(args) < 2:
-        sys.exit("usage: compare.py [-q] EXPECTED KTAPDIR [TEST...]")
-    expected, errors = parse_expected(args[0])
+    quiet = listing = False
+    kernel = "stock"
+    while args and args[0].startswith("-"):
+        if args[0] == "-q":
+            quiet = True
+        elif args[0] == "--list":
+            listing = True
+        elif args[0] == "-k" and len(args) > 1 and args[1] in KERNELS:
+            kernel = args.pop(1)
+        else:
+            args = []
+            break
+        args.pop(0)
+    if len(args) < (1 if listing else 2):
+        sys.exit("usage: compare.py [-q] [-k stock|debug] EXPECTED KTAPDIR "
+                 "[TEST...]\n       compare.py --list [-k stock|debug] "
+                 "EXPECTED")
+    expected, errors = parse_expected(args[0], kernel)
     for err in errors:
         print(f"compare: {err}", file=sys.stderr)
     if errors:
         sys.exit(2)
+    if listing:
+        print("\n".join(expected))
+        sys.exit(0)
     tests = args[2:] or list(expected)
 
     rows = list(compare(expected, args[1], tests))

@@ -6,19 +6,20 @@
 # as the remote end, and compare every subtest with the expected results.
 #
 # Usage (in the guest, after scripts/guest-net up):
-#   selftests/kernel/run.sh [-e EXPECTED] [-o OUTDIR] [-t SECONDS] [-r] [-s]
+#   selftests/kernel/run.sh [-e EXPECTED] [-o OUTDIR] [-t SECONDS] [-r]
 #                           [TEST...]
 #
 #   -e  expected-results file (default selftests/kernel/expected.txt, see
 #       compare.py for its format); its tests, in file order, are run
-#       unless TESTs are named (paths under drivers/net: ping.py, hw/csum.py)
+#       unless TESTs are named (paths under drivers/net: ping.py, hw/csum.py).
+#       Its "debug:" lines hold on Keel's debug kernel (KEEL_DEBUG_KERNEL=1,
+#       set by scripts/vm --debug-kernel), its "stock:" lines elsewhere.
 #   -o  where each test's KTAP output is kept, as <test>.ktap with '/' as
 #       '_' (default /tmp/keel-kernel-selftests: the guest sees the
 #       checkout read-only; scripts/run-selftests keeps the output on the
 #       host as build/selftests/kernel/*.ktap)
 #   -t  time limit of each test (default 300 s)
 #   -r  leave net.core.rmem_max alone (see below)
-#   -s  single run: no second run of a test whose results were unexpected
 #
 # The tests come from build/kernel-selftests, prepared on the host by
 # 'scripts/kernel-tools selftests' (the guest has no network). They read
@@ -34,12 +35,7 @@
 # under TCG (1 or 2 frames lost in 4 of 30 runs); igb's half-page buffers
 # fit. Unless -r, rmem_max is raised to the 4 MiB the test asks for.
 #
-# A test whose subtests do not all come out as expected runs once more
-# (unless -s), and its result is that of the second run: under TCG on a
-# loaded host the tests' short windows (hw/csum.py's peer listens for 1 s)
-# are missed now and then, with keel and igb alike. The first run's
-# unexpected lines stay in the log, its KTAP in <test>.first-run.ktap, and
-# the summary names every test that needed a second run.
+# Each test runs once and is judged on that run: there is no second try.
 #
 # Prints KTAP: one line per test (ok when all its subtests came out as
 # expected), each test's own output as "# " lines, then the report of
@@ -54,15 +50,15 @@ EXPECTED=$HERE/expected.txt
 OUT=/tmp/keel-kernel-selftests
 LIMIT=300
 RMEM=1
-RETRY=1
+KERNEL=stock
+[ "${KEEL_DEBUG_KERNEL:-0}" = 1 ] && KERNEL=debug
 
-while getopts "e:o:t:rs" opt; do
+while getopts "e:o:t:r" opt; do
 	case $opt in
 	e) EXPECTED=$(realpath "$OPTARG") ;;
 	o) OUT=$OPTARG ;;
 	t) LIMIT=$OPTARG ;;
 	r) RMEM=0 ;;
-	s) RETRY=0 ;;
 	*) sed -n 's/^#   //p' "$0" >&2; exit 2 ;;
 	esac
 done
@@ -88,8 +84,9 @@ ethtool -L "$NETIF" combined 4 ||
 
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
-	mapfile -t tests < <(sed -e 's/#.*//' "$EXPECTED" |
-		awk 'NF && !seen[$1]++ { print $1 }')
+	list=$(/usr/bin/python3 "$HERE/compare.py" --list -k "$KERNEL" "$EXPECTED") ||
+		die "cannot read $EXPECTED"
+	mapfile -t tests <<< "$list"
 fi
 [ ${#tests[@]} -gt 0 ] || die "no tests in $EXPECTED"
 mkdir -p "$OUT"
@@ -112,14 +109,13 @@ run_test() {
 }
 
 matches() {
-	/usr/bin/python3 "$HERE/compare.py" -q "$EXPECTED" "$OUT" "$1"
+	/usr/bin/python3 "$HERE/compare.py" -q -k "$KERNEL" "$EXPECTED" "$OUT" "$1"
 }
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
 n=0
 rc=0
-retried=()
 where="NETIF=$NETIF, remote: netns $REMOTE_ARGS"
 for t in "${tests[@]}"; do
 	n=$((n + 1))
@@ -131,29 +127,13 @@ for t in "${tests[@]}"; do
 		echo "ok $n selftests: kernel: $t # $note"
 		continue
 	fi
-	if [ "$RETRY" -eq 1 ]; then
-		# Keep what went wrong in the log, then give the test one
-		# more run: the emulator under load misses the tests' short
-		# windows now and then (see kernel-selftests.rst).
-		/usr/bin/python3 "$HERE/compare.py" "$EXPECTED" "$OUT" "$t" |
-			grep UNEXPECTED | sed "s/^/# kernel selftests: first run: /"
-		mv "$ktap" "${ktap%.ktap}.first-run.ktap"
-		retried+=("$t")
-		run_test "$t" "$ktap" "$where, second run"
-		if matches "$t"; then
-			echo "ok $n selftests: kernel: $t # as expected on the second run, $note"
-			continue
-		fi
-	fi
 	echo "not ok $n selftests: kernel: $t # unexpected results, $note"
 	rc=1
 done
 
 echo "# kernel selftests against $NETIF ($(basename "$(readlink \
-	"/sys/class/net/$NETIF/device/driver")")), expected: ${EXPECTED#"$ROOT"/}"
-/usr/bin/python3 "$HERE/compare.py" "$EXPECTED" "$OUT" "${tests[@]}" |
+	"/sys/class/net/$NETIF/device/driver")")), expected: ${EXPECTED#"$ROOT"/} ($KERNEL kernel)"
+/usr/bin/python3 "$HERE/compare.py" -k "$KERNEL" "$EXPECTED" "$OUT" "${tests[@]}" |
 	sed 's/^/# /'
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-[ ${#retried[@]} -eq 0 ] ||
-	echo "# kernel selftests: run twice after unexpected results: ${retried[*]}"
 exit "$rc"

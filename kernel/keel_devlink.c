@@ -318,12 +318,19 @@ static void keel_fmsg_rx_queue(struct keel_dev *kd, struct devlink_fmsg *fmsg,
 	devlink_fmsg_obj_nest_end(fmsg);
 }
 
+/* The rings exist (RTNL held) */
+static bool keel_dl_up(struct keel_dev *kd)
+{
+	return test_bit(KEEL_STATE_UP, kd->state);
+}
+
 /* Device-wide state shared by both reporters; RTNL held */
 static void keel_fmsg_common(struct keel_dev *kd, struct devlink_fmsg *fmsg)
 {
-	devlink_fmsg_bool_pair_put(fmsg, "running", test_bit(KEEL_STATE_UP, kd->state));
-	devlink_fmsg_u32_pair_put(fmsg, "num_queues",
-				  test_bit(KEEL_STATE_UP, kd->state) ? kd->num_queues : 0);
+	bool up = test_bit(KEEL_STATE_UP, kd->state);
+
+	devlink_fmsg_bool_pair_put(fmsg, "running", up);
+	devlink_fmsg_u32_pair_put(fmsg, "num_queues", up ? kd->num_queues : 0);
 }
 
 static int keel_tx_diagnose(struct devlink_health_reporter *reporter,
@@ -336,7 +343,7 @@ static int keel_tx_diagnose(struct devlink_health_reporter *reporter,
 	rtnl_lock();
 	keel_fmsg_common(kd, fmsg);
 	devlink_fmsg_arr_pair_nest_start(fmsg, "queues");
-	for (q = 0; test_bit(KEEL_STATE_UP, kd->state) && q < kd->num_queues; q++)
+	for (q = 0; keel_dl_up(kd) && q < kd->num_queues; q++)
 		keel_fmsg_tx_queue(kd, fmsg, &kd->nv[q]->tx);
 	devlink_fmsg_arr_pair_nest_end(fmsg);
 	rtnl_unlock();
@@ -357,7 +364,7 @@ static int keel_ring_dump(struct devlink_health_reporter *reporter,
 				     ctx ? ctx->reason : "user request");
 	keel_fmsg_common(kd, fmsg);
 	devlink_fmsg_arr_pair_nest_start(fmsg, "rings");
-	for (q = 0; test_bit(KEEL_STATE_UP, kd->state) && q < kd->num_queues; q++) {
+	for (q = 0; keel_dl_up(kd) && q < kd->num_queues; q++) {
 		ring = tx ? &kd->nv[q]->tx : &kd->nv[q]->rx;
 		devlink_fmsg_obj_nest_start(fmsg);
 		keel_fmsg_ring(kd, fmsg, ring, tx);
@@ -483,7 +490,7 @@ static int keel_rx_diagnose(struct devlink_health_reporter *reporter,
 	keel_fmsg_common(kd, fmsg);
 	keel_fmsg_rx_errors(kd, fmsg);
 	devlink_fmsg_arr_pair_nest_start(fmsg, "queues");
-	for (q = 0; test_bit(KEEL_STATE_UP, kd->state) && q < kd->num_queues; q++)
+	for (q = 0; keel_dl_up(kd) && q < kd->num_queues; q++)
 		keel_fmsg_rx_queue(kd, fmsg, &kd->nv[q]->rx);
 	devlink_fmsg_arr_pair_nest_end(fmsg);
 	rtnl_unlock();

@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 
 test_tx_hang_recovers() {
-	local nq t0 t_reset t_ok mark err0 rec0 err rec
+	local bql nq t0 t_reset t_ok mark err0 rec0 err rec
 
 	err0=$(reporter_field tx error)
 	rec0=$(reporter_field tx recover)
@@ -45,6 +45,13 @@ test_tx_hang_recovers() {
 
 	mark="keel-hang-$RANDOM"
 	echo "$mark" > /dev/kmsg
+	# A hung queue must stop soon, so that the watchdog sees it: after
+	# heavy traffic BQL's limit is megabytes, more than a stalled TCP
+	# connection ever queues (seen on the debug kernel)
+	for bql in /sys/class/net/"$NETIF"/queues/tx-*/byte_queue_limits; do
+		defer "echo $(cat "$bql/limit_max") > $bql/limit_max"
+		echo 2000 > "$bql/limit_max"
+	done
 	# The hang makes the stack's watchdog report a TX queue timeout:
 	# scripts/splat-scan excuses keel's NETDEV WATCHDOG lines between
 	# these two markers, and nothing else.

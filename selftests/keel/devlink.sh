@@ -145,31 +145,6 @@ test_dump() {
 		fail "no rx dump"
 }
 
-# hang_prepare: make sure a hung queue stops soon and the watchdog sees
-# it: cap BQL below two of the pings hang_traffic sends (ping keeps only
-# a few unanswered, and after heavy traffic BQL's limit is megabytes)
-# and resolve the peer's address while the queues still work
-hang_prepare() {
-	local bql
-
-	for bql in /sys/class/net/"$NETIF"/queues/tx-*/byte_queue_limits; do
-		defer "echo $(cat "$bql/limit_max") > $bql/limit_max"
-		echo 2000 > "$bql/limit_max"
-	done
-	ping -c 1 -W 2 "$REMOTE_V4" > /dev/null
-	# The hang makes the stack's watchdog report a TX queue timeout:
-	# scripts/splat-scan excuses keel's NETDEV WATCHDOG lines between
-	# these two markers, and nothing else.
-	echo "<4>KEEL-EXPECT: begin tx-timeout" > /dev/kmsg
-	defer 'echo "<4>KEEL-EXPECT: end tx-timeout" > /dev/kmsg'
-}
-
-# hang_traffic: keep sending, so that a disabled queue fills and stops
-hang_traffic() {
-	timeout 40 ping -q -i 0.01 -s 1400 "$REMOTE_V4" > /dev/null 2>&1 &
-	defer "kill $! 2> /dev/null; wait $! 2> /dev/null; true"
-}
-
 # reporter_grew REPORTER KEY FROM: KEY of REPORTER is above FROM
 reporter_grew() {
 	[ "$(reporter_field "$1" "$2")" -gt "$3" ]
@@ -181,7 +156,7 @@ test_health_test_recovers() {
 	err0=$(reporter_field tx error)
 	rec0=$(reporter_field tx recover)
 	devlink health dump clear "$DL_DEV" reporter tx
-	hang_prepare
+	hang_prepare || return
 	devlink health test "$DL_DEV" reporter tx ||
 		{ fail "devlink health test failed"; return; }
 	t0=$SECONDS
@@ -217,7 +192,7 @@ test_manual_recover() {
 	defer devlink health recover "$DL_DEV" reporter tx
 	err0=$(reporter_field tx error)
 	rec0=$(reporter_field tx recover)
-	hang_prepare
+	hang_prepare || return
 	devlink health test "$DL_DEV" reporter tx ||
 		{ fail "devlink health test failed"; return; }
 	hang_traffic

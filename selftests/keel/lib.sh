@@ -152,6 +152,51 @@ tx_dump() {
 		devlink -j health dump show "$DL_DEV" reporter tx > "$1"
 }
 
+# bql_capped CAP: every TX queue's BQL limit is at most CAP bytes
+bql_capped() {
+	local bql
+
+	for bql in /sys/class/net/"$NETIF"/queues/tx-*/byte_queue_limits; do
+		[ "$(cat "$bql/limit")" -le "$1" ] || return 1
+	done
+}
+
+# hang_prepare: before a forced TX hang, make sure that a hung queue
+# stops soon, so that the stack's watchdog sees it. After heavy traffic
+# BQL's limit is megabytes, more than a stalled flow ever queues; a cap
+# on limit_max takes effect at the queue's next completion, so TCP flows
+# run until every queue's limit is under the cap (the flows hash onto
+# queues: a few rounds may be needed, and their count is printed). The
+# peer's address is resolved while the queues still work, and
+# scripts/splat-scan is told to excuse keel's NETDEV WATCHDOG lines from
+# here to the test's cleanup, and nothing else.
+hang_prepare() {
+	local bql rounds=0
+
+	for bql in /sys/class/net/"$NETIF"/queues/tx-*/byte_queue_limits; do
+		defer "echo $(cat "$bql/limit_max") > $bql/limit_max"
+		echo 2000 > "$bql/limit_max"
+	done
+	while ! bql_capped 2000 && [ "$rounds" -lt 5 ]; do
+		rounds=$((rounds + 1))
+		peer_iperf_server 15 || break
+		timeout -s KILL 10 iperf3 -c "$REMOTE_V4" -P 8 -t 1 \
+			> /dev/null 2>&1
+	done
+	echo "BQL capped at 2000 bytes after $rounds round(s) of traffic"
+	bql_capped 2000 || { fail "BQL limit still above 2000 bytes"; return 1; }
+	ping -c 1 -W 2 "$REMOTE_V4" > /dev/null ||
+		{ fail "no ping before the hang"; return 1; }
+	echo "<4>KEEL-EXPECT: begin tx-timeout" > /dev/kmsg
+	defer 'echo "<4>KEEL-EXPECT: end tx-timeout" > /dev/kmsg'
+}
+
+# hang_traffic: keep sending, so that a disabled queue fills and stops
+hang_traffic() {
+	timeout 40 ping -q -i 0.01 -s 1400 "$REMOTE_V4" > /dev/null 2>&1 &
+	defer "kill $! 2> /dev/null; wait $! 2> /dev/null; true"
+}
+
 carrier_is() {
 	[ "$(cat "/sys/class/net/$NETIF/carrier" 2>/dev/null)" = "$1" ]
 }

@@ -8,7 +8,7 @@ SHELL := /bin/bash
 BUILD := build
 
 .PHONY: all setup kernel daemon demo check check-upstream check-daemon \
-	check-selftests upstream-check bench clean
+	check-selftests upstream-check bench stress clean
 
 all: kernel daemon
 
@@ -44,6 +44,10 @@ check-selftests: setup kernel
 # Every stage runs even when an earlier one fails; the summary says which.
 check: setup
 	@scripts/check
+
+# The stress and fault suite with larger counts, on the debug kernel
+stress: setup kernel
+	@scripts/run-selftests stress
 
 bench: setup kernel
 	@scripts/bench

@@ -216,6 +216,28 @@ keel_setup_netdev() {
 	wait_for 10 carrier_is 1
 }
 
+# replug: put port A back with the device_add that scripts/vm made it
+# with, bind it to keel and bring it up (automatic probing is off
+# meanwhile, so that igb, loaded for the peer, cannot take it)
+replug() {
+	local cmd rc=0
+
+	cmd='{"execute": "device_add", "arguments": {"driver": "igb",
+		"id": "nicA", "netdev": "netA", "mac": "52:54:00:4b:45:01",
+		"bus": "rpA"}}'
+	echo 0 > /sys/bus/pci/drivers_autoprobe
+	if "$PY" "$REPO/scripts/qmp" raw "$cmd" > /dev/null; then
+		wait_for 20 test -e "/sys/bus/pci/devices/$KEEL_BDF" || rc=1
+	else
+		rc=1
+	fi
+	echo 1 > /sys/bus/pci/drivers_autoprobe
+	[ "$rc" -eq 0 ] || return 1
+	echo keel > "/sys/bus/pci/devices/$KEEL_BDF/driver_override"
+	echo "$KEEL_BDF" > /sys/bus/pci/drivers_probe
+	keel_setup_netdev
+}
+
 keel_load() {
 	insmod "$KEEL_KO" && keel_setup_netdev
 }

@@ -3,8 +3,8 @@
 #
 # Disruptive, runs last but one: hot-unplug port A through QEMU's monitor
 # while iperf3 sends through it. The driver's remove path must run to the
-# end under traffic and leave nothing behind; the port is gone for the
-# rest of the boot.
+# end under traffic and leave nothing behind. Then the port is plugged
+# back (QMP device_add) and keel must drive the new device.
 
 # shellcheck source=./lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -29,4 +29,26 @@ test_unplug_under_traffic() {
 	rmmod keel || fail "rmmod after unplug"
 }
 
-ktap_run test_unplug_under_traffic
+test_replug() {
+	local rx0 tx0 rx tx
+
+	[ -e "/sys/bus/pci/devices/$KEEL_BDF" ] &&
+		{ fail "port A was not unplugged"; return; }
+	insmod "$KEEL_KO" || { fail "insmod failed"; return; }
+	replug || { fail "no keel netdev with link on the re-plugged port"; return; }
+	echo "port A is back as $NETIF"
+	rx0=$(stat "$NETIF" rx_bytes)
+	tx0=$(stat "$NETIF" tx_bytes)
+	peer_iperf_server 20
+	timeout -s KILL 20 iperf3 -c "$REMOTE_V4" --bidir -t 3 > /dev/null ||
+		fail "no TCP on the re-plugged device"
+	wait
+	rx=$(($(stat "$NETIF" rx_bytes) - rx0))
+	tx=$(($(stat "$NETIF" tx_bytes) - tx0))
+	echo "re-plugged device: $rx bytes received, $tx sent"
+	if [ "$rx" -le 1000000 ] || [ "$tx" -le 1000000 ]; then
+		fail "under 1 MB each way on the re-plugged device"
+	fi
+}
+
+ktap_run test_unplug_under_traffic test_replug

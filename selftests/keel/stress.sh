@@ -304,12 +304,13 @@ test_aer() {
 keel_text() {
 	local size
 
-	size=$(readelf -SW "$KEEL_KO" | awk '$2 == ".text" {print $6; exit}')
+	size=$(readelf -SW "$KEEL_KO" |
+		awk '{for (i = 1; i <= NF; i++) if ($i == ".text") {print $(i + 4); exit}}')
 	"$PY" -c 'import sys; s = int(sys.argv[1], 16); print(hex(s), hex(s + int(sys.argv[2], 16)))' \
 		"$(cat /sys/module/keel/sections/.text)" "$size"
 }
 
-# RX refill under allocation failures: fail_page_alloc fails every 31st
+# RX refill under allocation failures: fail_page_alloc fails every 8th
 # page allocation made with keel's code on the stack (the stack-trace
 # filter's require-start/require-end around keel's .text), in softirq
 # as anywhere else. Not fail_function on page_pool_alloc_pages, as the
@@ -340,7 +341,7 @@ test_rx_alloc_faults() {
 	echo 32 > "$fa/stacktrace-depth"
 	echo 0 > "$fa/min-order"
 	echo 0 > "$fa/verbose"
-	echo 31 > "$fa/interval"
+	echo 8 > "$fa/interval"
 	echo -1 > "$fa/times"
 	echo 100 > "$fa/probability"
 	sleep 10

@@ -64,27 +64,29 @@ def set_up(sock, ifname, up):
     ifreq_flags(sock, ifname, flags)
 
 
-def set_rings(sock, ifname, n):
-    # struct ethtool_ringparam: cmd and eight u32
-    buf = array.array("B", struct.pack("9I", ETHTOOL_GRINGPARAM, *[0] * 8))
+def ethtool_update(sock, ifname, get_cmd, set_cmd, fields, n):
+    """Read a struct of a command word and eight u32 (ethtool_ringparam,
+    ethtool_channels) with get_cmd, set the u32 at each index in fields
+    to n, and write it back with set_cmd."""
+    buf = array.array("B", struct.pack("9I", get_cmd, *[0] * 8))
     ethtool(sock, ifname, buf)
     vals = list(struct.unpack("9I", buf.tobytes()))
-    vals[0] = ETHTOOL_SRINGPARAM
-    vals[5] = n         # rx_pending
-    vals[8] = n         # tx_pending
-    buf = array.array("B", struct.pack("9I", *vals))
-    ethtool(sock, ifname, buf)
+    vals[0] = set_cmd
+    for i in fields:
+        vals[i] = n
+    ethtool(sock, ifname, array.array("B", struct.pack("9I", *vals)))
+
+
+def set_rings(sock, ifname, n):
+    # ethtool_ringparam: [5] rx_pending, [8] tx_pending
+    ethtool_update(sock, ifname, ETHTOOL_GRINGPARAM, ETHTOOL_SRINGPARAM,
+                   (5, 8), n)
 
 
 def set_channels(sock, ifname, n):
-    # struct ethtool_channels: cmd and eight u32
-    buf = array.array("B", struct.pack("9I", ETHTOOL_GCHANNELS, *[0] * 8))
-    ethtool(sock, ifname, buf)
-    vals = list(struct.unpack("9I", buf.tobytes()))
-    vals[0] = ETHTOOL_SCHANNELS
-    vals[8] = n         # combined_count
-    buf = array.array("B", struct.pack("9I", *vals))
-    ethtool(sock, ifname, buf)
+    # ethtool_channels: [8] combined_count
+    ethtool_update(sock, ifname, ETHTOOL_GCHANNELS, ETHTOOL_SCHANNELS,
+                   (8,), n)
 
 
 def main():

@@ -197,6 +197,16 @@ hang_traffic() {
 	defer "kill $! 2> /dev/null; wait $! 2> /dev/null; true"
 }
 
+# cur_channels, max_channels: keel's current and maximum combined
+# channel counts (ethtool -l)
+cur_channels() {
+	ethtool -l "$NETIF" | awk '/^Current/ {c = 1} c && /^Combined/ {print $2; exit}'
+}
+
+max_channels() {
+	ethtool -l "$NETIF" | awk '/^Pre-set/ {c = 1} c && /^Combined/ {print $2; exit}'
+}
+
 carrier_is() {
 	[ "$(cat "/sys/class/net/$NETIF/carrier" 2>/dev/null)" = "$1" ]
 }

@@ -22,7 +22,7 @@ test_tx_hang_recovers() {
 	fi
 	[ "$(reporter_field tx auto_recover)" = true ] ||
 		{ fail "tx reporter does not recover automatically"; return; }
-	nq=$(ethtool -l "$NETIF" | awk '/^Current/ {c = 1} c && /^Combined/ {print $2}')
+	nq=$(cur_channels)
 
 	# A configuration that must survive the reset
 	defer ethtool -X "$NETIF" default
@@ -80,8 +80,7 @@ test_tx_hang_recovers() {
 		fail "tx reporter not healthy after the recovery"
 
 	[ "$(cat "/sys/class/net/$NETIF/mtu")" -eq 4000 ] || fail "MTU lost"
-	ethtool -l "$NETIF" | awk '/^Current/ {c = 1} c && /^Combined/ {print $2}' |
-		grep -qx "$nq" || fail "channel count changed"
+	[ "$(cur_channels)" = "$nq" ] || fail "channel count changed"
 	[ "$(ethtool -x "$NETIF" | awk '/^ *[0-9]+:/ {for (i = 2; i <= NF; i++) print $i}' | sort -u)" = 0 ] ||
 		fail "RSS table lost"
 	ethtool -k "$NETIF" | grep -qx "rx-vlan-offload: off" ||

@@ -262,13 +262,14 @@ _SKIP=0
 # ktap_run TEST...: run test functions, each in a subshell with its
 # deferred cleanup, and print KTAP results.
 ktap_run() {
-	local t rc reason_file
+	local t rc reason_file start
 
 	echo "TAP version 13"
 	echo "1..$#"
 	reason_file=$(mktemp)
 	for t in "$@"; do
 		_NUM=$((_NUM + 1))
+		start=$SECONDS
 		(
 			REASON=
 			_FAILED=
@@ -281,6 +282,7 @@ ktap_run() {
 		) 2>&1 | sed -u 's/^/# /'
 		rc=${PIPESTATUS[0]}
 		REASON=$(cat "$reason_file")
+		echo "# $t: $((SECONDS - start)) s"
 		case $rc in
 		"$KSFT_PASS")
 			_PASS=$((_PASS + 1))

@@ -28,8 +28,10 @@ failed=0
 for prog in "$@"; do
 	n=$((n + 1))
 	echo "# selftests: keel: $prog"
+	start=$SECONDS
 	timeout -k 10 "$(limit_of "$prog")" "./$prog" 2>&1 | tee -a "$results" | sed -u 's/^/# /'
 	rc=${PIPESTATUS[0]}
+	echo "# $prog: $((SECONDS - start)) s"
 	if [ "$rc" -eq 0 ]; then
 		echo "ok $n selftests: keel: $prog"
 	else

@@ -45,7 +45,9 @@ check-selftests: setup kernel
 check: setup
 	@scripts/check
 
-# The stress and fault suite with larger counts, on the debug kernel
+# On the debug kernel: the datapath feature selftests make check runs
+# there only on the stock kernel, then the stress and fault suite with
+# larger counts
 stress: setup kernel
 	@scripts/run-selftests stress
 

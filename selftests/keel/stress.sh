@@ -12,9 +12,10 @@
 #     aer_inject stands in: a correctable error is counted, and a
 #     non-fatal one runs keel's pci_error_handlers under traffic;
 #   - allocation failures: keel's page allocations in RX refill under
-#     traffic (fail_page_alloc, filtered to keel's stack), and the Nth allocation of open, -G and -L failed
-#     one after another (failslab and fail_page_alloc through this task's
-#     /proc/thread-self/fail-nth, so that only keel's request fails).
+#     traffic (fail_page_alloc, filtered to keel's stack), and the Nth
+#     allocation of open, -G and -L failed one after another (failslab
+#     and fail_page_alloc through this task's /proc/thread-self/fail-nth,
+#     so that only keel's request fails).
 # Every stress measures the bytes the peer sent and received while it
 # ran (the peer's own igb counters) against a floor, and checks that
 # traffic flows afterwards. Counts are bounded for make check

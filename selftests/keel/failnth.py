@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Fail the Nth fault-injectable call of one operation on keel's netdev.
 
-  failnth.py IFNAME OP N...
+  failnth.py IFNAME OP [--ping ADDR] N...
 
 OP is one of
   open        SIOCSIFFLAGS up on a down interface (ndo_open)
@@ -17,9 +17,16 @@ must be set to fail for GFP_KERNEL and order 0). A fail-nth still above
 was injected. Whatever happened, the state is restored without
 injection, and that must succeed.
 
-One JSON line per N: {"n", "injected", "errno", "error", "restored"}.
-Exit 1 when an operation fails in any way other than with an error
-code, or cannot be undone: the caller checks the errors themselves.
+A request that failed must have kept the old configuration running
+(rings, channels: -G and -L never leave a dead interface): the device
+reports the old values, has as many real RX and TX queues as channels,
+and with --ping, ADDR answers a ping through it within 10 s.
+
+One JSON line per N: {"n", "injected", "errno", "error", "kept",
+"restored"}; "kept" is null where nothing failed. Exit 1 when an
+operation fails in any way other than with an error code, does not keep
+the old configuration, or cannot be undone: the caller checks the
+errors themselves.
 """
 
 import array
@@ -29,7 +36,9 @@ import json
 import os
 import socket
 import struct
+import subprocess
 import sys
+import time
 
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
@@ -77,6 +86,43 @@ def ethtool_update(sock, ifname, get_cmd, set_cmd, fields, n):
     ethtool(sock, ifname, array.array("B", struct.pack("9I", *vals)))
 
 
+def ethtool_get(sock, ifname, get_cmd, fields):
+    buf = array.array("B", struct.pack("9I", get_cmd, *[0] * 8))
+    ethtool(sock, ifname, buf)
+    vals = struct.unpack("9I", buf.tobytes())
+    return [vals[i] for i in fields]
+
+
+def real_queues(ifname):
+    names = os.listdir(f"/sys/class/net/{ifname}/queues")
+    return (sum(n.startswith("rx-") for n in names),
+            sum(n.startswith("tx-") for n in names))
+
+
+def answers(addr, ifname, seconds=10):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if subprocess.run(["ping", "-c", "1", "-W", "1", "-I", ifname, addr],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0:
+            return True
+    return False
+
+
+def kept(sock, ifname, op, back, ping):
+    """After a failed rings or channels request: is the old
+    configuration reported and running?"""
+    if op == "rings":
+        if ethtool_get(sock, ifname, ETHTOOL_GRINGPARAM, (5, 8)) != [back] * 2:
+            return False
+    else:
+        if ethtool_get(sock, ifname, ETHTOOL_GCHANNELS, (8,)) != [back]:
+            return False
+        if real_queues(ifname) != (back, back):
+            return False
+    return ping is None or answers(ping, ifname)
+
+
 def set_rings(sock, ifname, n):
     # ethtool_ringparam: [5] rx_pending, [8] tx_pending
     ethtool_update(sock, ifname, ETHTOOL_GRINGPARAM, ETHTOOL_SRINGPARAM,
@@ -92,6 +138,11 @@ def set_channels(sock, ifname, n):
 def main():
     ifname, op = sys.argv[1], sys.argv[2]
     args = sys.argv[3:]
+    ping = None
+    if "--ping" in args:
+        i = args.index("--ping")
+        ping, args = args[i + 1], args[:i] + args[i + 2:]
+    back = None
     if op == "open":
         do = lambda s: set_up(s, ifname, True)        # noqa: E731
         undo = lambda s: set_up(s, ifname, True)      # noqa: E731
@@ -123,6 +174,11 @@ def main():
             # Writing 0 disarms an injection not reached
             with open(FAIL_NTH, "w") as f:
                 f.write("0")
+            ok = None
+            if err and back is not None:
+                ok = kept(sock, ifname, op, back, ping)
+                if not ok:
+                    bad = 1
             restored = True
             try:
                 undo(sock)
@@ -132,7 +188,8 @@ def main():
             print(json.dumps({"n": n, "injected": left == 0,
                               "errno": err,
                               "error": os.strerror(err) if err else "",
-                              "restored": restored}), flush=True)
+                              "kept": ok, "restored": restored}),
+                  flush=True)
             if err and err not in (errno.ENOMEM, errno.EIO, errno.EBUSY):
                 bad = 1
             if left:

@@ -360,11 +360,13 @@ test_rx_alloc_faults() {
 failnth() {
 	local out
 
-	out=$("$PY" "$FAILNTH_PY" "$NETIF" "$@" $(seq 1 30) 40 60 100 200 400 800 1600 3200) ||
-		fail "$1: a request failed without an error code, or was not undone"
+	out=$("$PY" "$FAILNTH_PY" "$NETIF" "$@" --ping "$REMOTE_V4" \
+		$(seq 1 30) 40 60 100 200 400 800 1600 3200) ||
+		fail "$1: a request failed without an error code, left the old configuration dead, or was not undone"
 	jq -s -c '{op: "'"$1"'", tried: length, injected: [.[] | select(.injected)] | length,
 		errors: [.[] | select(.errno != 0) | .error] | group_by(.) |
-		map({(.[0]): length}) | add, not_restored: [.[] | select(.restored | not) | .n]}' <<< "$out"
+		map({(.[0]): length}) | add, not_kept: [.[] | select(.kept == false) | .n],
+		not_restored: [.[] | select(.restored | not) | .n]}' <<< "$out"
 	jq -e -s 'any(.[]; .injected and .errno != 0)' <<< "$out" > /dev/null ||
 		fail "$1: no injected failure was reported"
 	jq -e -s 'last | .injected | not' <<< "$out" > /dev/null ||

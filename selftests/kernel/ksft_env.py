@@ -31,13 +31,16 @@ DEBUG_RELAX = {
     # check_traffic_flowing() wants 15000 packets a second, and the
     # injected failures (every 511th page_pool_alloc_pages call, about
     # one call per received frame) must reach 100 in 3 s: 17000 packets
-    # a second. The debug kernel receives 1500-5000 full-size frames a
-    # second; 3 s at the relaxed 1500 is about 4500 calls, 8 failures.
-    # The failure floor follows that rate, with margin: 5. (A floor of
-    # 10 was seen to miss with 9 failures from 4966 frames.)
+    # a second. The debug kernel receives 1200-5000 full-size frames a
+    # second (1221 and 1287 measured on a CI machine), so the floor is
+    # 500 frames a second: the test still proves that traffic flows
+    # before, during and after the failures and the ring resize. Every
+    # 127th call fails instead of every 511th, so that 3 s at the floor
+    # (1500 calls) give 11 failures; the failure floor is 5.
     "pp_alloc_fail.py": [
         ("stat2['rx-packets'] - stat1['rx-packets'] < 15000",
-         "stat2['rx-packets'] - stat1['rx-packets'] < 1500"),
+         "stat2['rx-packets'] - stat1['rx-packets'] < 500"),
+        ('"interval": 511,', '"interval": 127,'),
         ("s2['rx-alloc-fail'] - s1['rx-alloc-fail'] < 100:",
          "s2['rx-alloc-fail'] - s1['rx-alloc-fail'] < 5:"),
     ],

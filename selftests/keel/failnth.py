@@ -14,21 +14,24 @@ and makes the request: the Nth call into failslab or fail_page_alloc in
 this thread fails (scoped to this one task; failslab and fail_page_alloc
 must be set to fail for GFP_KERNEL and order 0). A fail-nth still above
 0 afterwards means the request made fewer than N such calls: nothing
-was injected. Whatever happened, the state is restored without
-injection, and that must succeed.
+was injected; the Ns stop there. Whatever happened, the state is
+restored without injection, and that must succeed.
 
 A request that failed must have kept the old configuration running
 (rings, channels: -G and -L never leave a dead interface): the device
 reports the old values, has as many real RX and TX queues as channels,
 and with --ping, ADDR answers a ping through it within 10 s.
 
-One JSON line per N: {"n", "injected", "errno", "error", "kept",
-"restored"}; "kept" is null where nothing failed. Exit 1 when an
-operation fails in any way other than with an error code, does not keep
-the old configuration, or cannot be undone: the caller checks the
-errors themselves.
+One JSON line per N: {"n", "injected", "calls", "errno", "error",
+"kept", "lost", "restored"}; "calls" is how many calls the request made
+when they were fewer than N (null otherwise), "kept" is null where
+nothing failed, "lost" says what of the old configuration was lost.
+Exit 1 when an operation fails in any way other than with an error code,
+does not keep the old configuration, or cannot be undone: the caller
+checks the errors themselves.
 """
 
+import argparse
 import array
 import errno
 import fcntl
@@ -73,13 +76,18 @@ def set_up(sock, ifname, up):
     ifreq_flags(sock, ifname, flags)
 
 
-def ethtool_update(sock, ifname, get_cmd, set_cmd, fields, n):
+def ethtool_read(sock, ifname, get_cmd):
     """Read a struct of a command word and eight u32 (ethtool_ringparam,
-    ethtool_channels) with get_cmd, set the u32 at each index in fields
-    to n, and write it back with set_cmd."""
+    ethtool_channels) with get_cmd: the nine words."""
     buf = array.array("B", struct.pack("9I", get_cmd, *[0] * 8))
     ethtool(sock, ifname, buf)
-    vals = list(struct.unpack("9I", buf.tobytes()))
+    return list(struct.unpack("9I", buf.tobytes()))
+
+
+def ethtool_update(sock, ifname, get_cmd, set_cmd, fields, n):
+    """Read the struct with get_cmd, set the u32 at each index in fields
+    to n, and write it back with set_cmd."""
+    vals = ethtool_read(sock, ifname, get_cmd)
     vals[0] = set_cmd
     for i in fields:
         vals[i] = n
@@ -87,9 +95,7 @@ def ethtool_update(sock, ifname, get_cmd, set_cmd, fields, n):
 
 
 def ethtool_get(sock, ifname, get_cmd, fields):
-    buf = array.array("B", struct.pack("9I", get_cmd, *[0] * 8))
-    ethtool(sock, ifname, buf)
-    vals = struct.unpack("9I", buf.tobytes())
+    vals = ethtool_read(sock, ifname, get_cmd)
     return [vals[i] for i in fields]
 
 
@@ -109,18 +115,22 @@ def answers(addr, ifname, seconds=10):
     return False
 
 
-def kept(sock, ifname, op, back, ping):
-    """After a failed rings or channels request: is the old
-    configuration reported and running?"""
+def lost(sock, ifname, op, back, ping):
+    """After a failed rings or channels request: what of the old
+    configuration is not reported or not running ("" when nothing)."""
     if op == "rings":
-        if ethtool_get(sock, ifname, ETHTOOL_GRINGPARAM, (5, 8)) != [back] * 2:
-            return False
+        now = ethtool_get(sock, ifname, ETHTOOL_GRINGPARAM, (5, 8))
+        if now != [back] * 2:
+            return f"rings {now}, not {back}"
     else:
-        if ethtool_get(sock, ifname, ETHTOOL_GCHANNELS, (8,)) != [back]:
-            return False
+        now = ethtool_get(sock, ifname, ETHTOOL_GCHANNELS, (8,))[0]
+        if now != back:
+            return f"{now} channels, not {back}"
         if real_queues(ifname) != (back, back):
-            return False
-    return ping is None or answers(ping, ifname)
+            return f"real RX, TX queues {real_queues(ifname)}, not {back}"
+    if ping is not None and not answers(ping, ifname):
+        return f"{ping} does not answer a ping"
+    return ""
 
 
 def set_rings(sock, ifname, n):
@@ -135,64 +145,86 @@ def set_channels(sock, ifname, n):
                    (8,), n)
 
 
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description="Fail the Nth fault-injectable call of one operation.")
+    parser.add_argument("ifname")
+    parser.add_argument("op", choices=("open", "rings", "channels"))
+    parser.add_argument("--ping", metavar="ADDR",
+                        help="a failed request must leave ADDR answering")
+    parser.add_argument("values", nargs="+", type=int, metavar="N",
+                        help="rings and channels: A B first, then the Ns")
+    args = parser.parse_intermixed_args()
+    if args.op != "open" and len(args.values) < 3:
+        parser.error(f"{args.op} needs A B and at least one N")
+    return args
+
+
 def main():
-    ifname, op = sys.argv[1], sys.argv[2]
-    args = sys.argv[3:]
-    ping = None
-    if "--ping" in args:
-        i = args.index("--ping")
-        ping, args = args[i + 1], args[:i] + args[i + 2:]
+    args = parse_args()
+    ifname, op, ping = args.ifname, args.op, args.ping
+    values = args.values
     back = None
     if op == "open":
         do = lambda s: set_up(s, ifname, True)        # noqa: E731
         undo = lambda s: set_up(s, ifname, True)      # noqa: E731
         prepare = lambda s: set_up(s, ifname, False)  # noqa: E731
-    elif op in ("rings", "channels"):
+    else:
         setter = set_rings if op == "rings" else set_channels
-        want, back = int(args[0]), int(args[1])
-        args = args[2:]
+        want, back = values[0], values[1]
+        values = values[2:]
         do = lambda s: setter(s, ifname, want)        # noqa: E731
         undo = lambda s: setter(s, ifname, back)      # noqa: E731
         prepare = undo
-    else:
-        sys.exit(f"failnth.py: unknown operation {op}")
 
     bad = 0
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for n in map(int, args):
-            prepare(sock)
-            err = 0
-            with open(FAIL_NTH, "w") as f:
-                f.write(str(n))
-                f.flush()
-                try:
-                    do(sock)
-                except OSError as e:
-                    err = e.errno
-            with open(FAIL_NTH) as f:
-                left = int(f.read() or 0)
-            # Writing 0 disarms an injection not reached
-            with open(FAIL_NTH, "w") as f:
-                f.write("0")
-            ok = None
-            if err and back is not None:
-                ok = kept(sock, ifname, op, back, ping)
-                if not ok:
-                    bad = 1
-            restored = True
+
+    def attempt(sock, n):
+        """Request with its Nth call failed; print the record. Return
+        how many calls the request made when it made fewer than N."""
+        nonlocal bad
+        prepare(sock)
+        err = 0
+        # One descriptor for arming, reading back and disarming: opening
+        # the file again would itself allocate, and take an injection
+        # the request did not reach (or miscount the request's calls).
+        fd = os.open(FAIL_NTH, os.O_RDWR)
+        try:
+            os.write(fd, str(n).encode())
             try:
-                undo(sock)
-            except OSError:
-                restored = False
+                do(sock)
+            except OSError as e:
+                err = e.errno
+            left = int(os.pread(fd, 32, 0) or 0)
+            # Writing 0 disarms an injection not reached
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+        why = None
+        if err and back is not None:
+            why = lost(sock, ifname, op, back, ping)
+            if why:
                 bad = 1
-            print(json.dumps({"n": n, "injected": left == 0,
-                              "errno": err,
-                              "error": os.strerror(err) if err else "",
-                              "kept": ok, "restored": restored}),
-                  flush=True)
-            if err and err not in (errno.ENOMEM, errno.EIO, errno.EBUSY):
-                bad = 1
-            if left:
+        restored = True
+        try:
+            undo(sock)
+        except OSError:
+            restored = False
+            bad = 1
+        print(json.dumps({"n": n, "injected": left == 0,
+                          "calls": n - left if left else None,
+                          "errno": err,
+                          "error": os.strerror(err) if err else "",
+                          "kept": None if why is None else not why,
+                          "lost": why or None, "restored": restored}),
+              flush=True)
+        if err and err not in (errno.ENOMEM, errno.EIO, errno.EBUSY):
+            bad = 1
+        return n - left if left else None
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for n in values:
+            if attempt(sock, n) is not None:
                 break
     return bad
 

@@ -365,7 +365,7 @@ failnth() {
 		fail "$1: a request failed without an error code, left the old configuration dead, or was not undone"
 	jq -s -c '{op: "'"$1"'", tried: length, injected: [.[] | select(.injected)] | length,
 		errors: [.[] | select(.errno != 0) | .error] | group_by(.) |
-		map({(.[0]): length}) | add, not_kept: [.[] | select(.kept == false) | .n],
+		map({(.[0]): length}) | add, not_kept: [.[] | select(.kept == false) | {n, lost}],
 		not_restored: [.[] | select(.restored | not) | .n]}' <<< "$out"
 	jq -e -s 'any(.[]; .injected and .errno != 0)' <<< "$out" > /dev/null ||
 		fail "$1: no injected failure was reported"

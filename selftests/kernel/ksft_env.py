@@ -44,6 +44,16 @@ DEBUG_RELAX = {
         ("s2['rx-alloc-fail'] - s1['rx-alloc-fail'] < 100:",
          "s2['rx-alloc-fail'] - s1['rx-alloc-fail'] < 5:"),
     ],
+    # test_rss_key_indir's last check wants 3500 of the ~20000 packets
+    # of 16 flows on the third of four queues (5000 when the flows move
+    # at one rate). On the debug kernel the flows' rates spread widely:
+    # a CI machine counted [7850, 12379, 3154, 1570] and [9809, 8037,
+    # 2495, 3231]. 1000 (5 %) still tells spread traffic from none: the
+    # test's own check before it requires 0 on queues left out of the
+    # indirection table.
+    "rss_ctx.py": [
+        ("ksft_ge(cnts[2], 3500,", "ksft_ge(cnts[2], 1000,"),
+    ],
 }
 
 

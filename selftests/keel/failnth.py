@@ -126,8 +126,9 @@ def lost(sock, ifname, op, back, ping):
         now = ethtool_get(sock, ifname, ETHTOOL_GCHANNELS, (8,))[0]
         if now != back:
             return f"{now} channels, not {back}"
-        if real_queues(ifname) != (back, back):
-            return f"real RX, TX queues {real_queues(ifname)}, not {back}"
+        queues = real_queues(ifname)
+        if queues != (back, back):
+            return f"real RX, TX queues {queues}, not {back}"
     if ping is not None and not answers(ping, ifname):
         return f"{ping} does not answer a ping"
     return ""
@@ -200,6 +201,7 @@ def main():
             os.write(fd, b"0")
         finally:
             os.close(fd)
+        calls = n - left if left else None
         why = None
         if err and back is not None:
             why = lost(sock, ifname, op, back, ping)
@@ -212,7 +214,7 @@ def main():
             restored = False
             bad = 1
         print(json.dumps({"n": n, "injected": left == 0,
-                          "calls": n - left if left else None,
+                          "calls": calls,
                           "errno": err,
                           "error": os.strerror(err) if err else "",
                           "kept": None if why is None else not why,
@@ -220,7 +222,7 @@ def main():
               flush=True)
         if err and err not in (errno.ENOMEM, errno.EIO, errno.EBUSY):
             bad = 1
-        return n - left if left else None
+        return calls
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         for n in values:

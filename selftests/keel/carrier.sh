@@ -37,8 +37,17 @@ test_link_settings() {
 }
 
 test_down_up() {
+	local downs ups
+
+	wait_for 5 carrier_is 1 || { fail "no carrier before down"; return; }
+	downs=$(carrier_count down)
 	ip link set "$NETIF" down
-	carrier_is 1 && fail "carrier while down"
+	ups=$(carrier_count up)
+	echo "carrier down count $downs -> $(carrier_count down)"
+	[ "$(carrier_count down)" -eq $((downs + 1)) ] ||
+		fail "carrier not dropped by down"
+	sleep 1
+	[ "$(carrier_count up)" -eq "$ups" ] || fail "carrier up while down"
 	ip link set "$NETIF" up
 	wait_for 10 carrier_is 1 || fail "no carrier after up"
 	ping -c 2 -w 10 "$REMOTE_V4" || fail "no traffic after down/up"

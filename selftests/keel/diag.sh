@@ -163,19 +163,21 @@ test_selftest_offline() {
 }
 
 test_selftest_offline_down() {
-	local out
+	local out ups
 
 	defer wait_for 10 carrier_is 1
 	defer ip link set "$NETIF" up
 	ip link set "$NETIF" down
+	ups=$(carrier_count up)
 	out=$(ethtool -t "$NETIF" offline) ||
 		fail "offline self-test failed on a down interface"
 	echo "$out"
 	echo "$out" | grep -q "The test result is PASS" || fail "not PASS"
 	ip link show "$NETIF" | grep -q "state DOWN" ||
 		fail "the test brought the interface up"
-	[ "$(cat "/sys/class/net/$NETIF/carrier" 2> /dev/null)" != 1 ] ||
-		fail "carrier on a down interface"
+	# The test links the MAC and PHY up: the carrier must not follow
+	[ "$(carrier_count up)" -eq "$ups" ] ||
+		fail "carrier raised on a down interface"
 	ip link set "$NETIF" up
 	wait_for 10 carrier_is 1 || fail "no carrier after up"
 	ping -c 3 -w 10 -q "$REMOTE_V4" || fail "no traffic after up"

@@ -35,37 +35,93 @@ frames() {
 	"$PY" "$FRAMES_PY" "$@"
 }
 
-# rx_frames DST: how many of 20 frames the peer sends to DST reach keel's
-# netdev (counted by a packet socket, which leaves promiscuous mode alone)
-rx_frames() {
-	local dst=$1 out pid
+# rx_count DST [VID [count options]]: how many of 20 frames the peer
+# sends to DST (802.1Q-tagged VID unless VID is 0 or missing) reach
+# keel's netdev, counted by a packet socket, which leaves promiscuous
+# mode alone (with --stats, a "stats" line first). Fails, printing
+# nothing, when the count did not start or the peer's tx_packets did
+# not count the 20 frames: a "none received" needs them sent.
+rx_count() {
+	local dst=$1 vid=${2:-0} out pid sent vlan=() rc=0
 
+	shift 2 2> /dev/null || shift $#
+	[ "$vid" -eq 0 ] || vlan=(--vlan "$vid")
 	out=$(mktemp)
-	frames count --ifname "$NETIF" --dst "$dst" --duration 30 \
-		--stop-file "$out.stop" > "$out" &
+	frames count --ifname "$NETIF" --dst "$dst" "${vlan[@]}" \
+		--duration 30 --stop-file "$out.stop" "$@" > "$out" &
 	pid=$!
-	wait_for 10 grep -q ready "$out"
-	peer "$PY" "$FRAMES_PY" send --ifname "$PEER_IF" --dst "$dst" \
-		--count 20
-	# Frames in flight land well within this settle time
-	sleep 1
+	if wait_for 10 grep -q ready "$out"; then
+		sent=$(peer_stat tx_packets)
+		peer "$PY" "$FRAMES_PY" send --ifname "$PEER_IF" --dst "$dst" \
+			"${vlan[@]}" --count 20
+		# Frames in flight land (and the peer's TX completions are
+		# counted) well within this settle time
+		sleep 1
+		sent=$(($(peer_stat tx_packets) - sent))
+	else
+		echo "rx_count: the packet socket did not start" >&2
+		rc=1
+	fi
 	touch "$out.stop"
 	wait "$pid"
-	tail -n 1 "$out"
+	if [ "$rc" -eq 0 ] && [ "$sent" -lt 20 ]; then
+		echo "rx_count: the peer sent $sent of 20 frames to $dst" >&2
+		rc=1
+	fi
+	[ "$rc" -eq 0 ] && grep -v ready "$out"
 	rm -f "$out" "$out.stop"
+	return "$rc"
+}
+
+# rx_frames DST: rx_count for untagged frames
+rx_frames() {
+	rx_count "$1"
 }
 
 # peer_iperf_server SECONDS: start a one-shot iperf3 server in the peer,
-# killed after SECONDS at the latest, and wait until it listens
+# killed after SECONDS at the latest, and wait until it listens (fails
+# when it does not within 5 s)
 peer_iperf_server() {
 	peer timeout -s KILL "$1" iperf3 -s -1 > /dev/null 2>&1 &
-	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '"
+	wait_for 5 peer sh -c "ss -ltn | grep -q ':5201 '" && return 0
+	echo "no iperf3 server listening in the peer"
+	return 1
+}
+
+# peer_bytes: the peer's "rx tx" byte counters
+peer_bytes() {
+	echo "$(peer cat "/sys/class/net/$PEER_IF/statistics/rx_bytes")" \
+		"$(peer cat "/sys/class/net/$PEER_IF/statistics/tx_bytes")"
+}
+
+# flowing WHAT rx|tx|both [MIN]: the positive control of a test "under
+# traffic": in the next second the peer received (rx: keel sends),
+# sent (tx) or both at least MIN bytes (default 256 KiB, a twentieth of
+# a second of the debug kernel's TCP)
+flowing() {
+	local what=$1 dir=$2 min=${3:-262144} rx0 tx0 rx tx
+
+	read -r rx0 tx0 < <(peer_bytes)
+	sleep 1
+	read -r rx tx < <(peer_bytes)
+	rx=$((rx - rx0))
+	tx=$((tx - tx0))
+	echo "$what: the peer received $rx and sent $tx bytes in 1 s"
+	case $dir in
+	rx) [ "$rx" -ge "$min" ] ;;
+	tx) [ "$tx" -ge "$min" ] ;;
+	*) [ "$rx" -ge "$min" ] && [ "$tx" -ge "$min" ] ;;
+	esac && return 0
+	fail "$what: no traffic ($dir) flowing, floor $min bytes in 1 s"
 }
 
 # Reason printed with a test's result line; set by fail/skip/xfail.
 REASON=
 # Set by fail: a test that failed once fails, whatever it returns after
 _FAILED=
+# The verdict skip or xfail asked for: a test function's exit code
+# alone never makes a SKIP or an XFAIL (see ktap_run)
+_VERDICT=
 
 fail() {
 	REASON="$*"
@@ -76,11 +132,13 @@ fail() {
 
 skip() {
 	REASON="$*"
+	_VERDICT=$KSFT_SKIP
 	return "$KSFT_SKIP"
 }
 
 xfail() {
 	REASON="$*"
+	_VERDICT=$KSFT_XFAIL
 	return "$KSFT_XFAIL"
 }
 
@@ -207,8 +265,17 @@ max_channels() {
 	ethtool -l "$NETIF" | awk '/^Pre-set/ {c = 1} c && /^Combined/ {print $2; exit}'
 }
 
+# carrier_is 0|1: keel's netdev is up and has (1) or has not (0) carrier.
+# The carrier file reads EINVAL while the interface is down: neither
+# holds then; use carrier_count.
 carrier_is() {
 	[ "$(cat "/sys/class/net/$NETIF/carrier" 2>/dev/null)" = "$1" ]
+}
+
+# carrier_count up|down: how many times the carrier went up or down
+# since probe (readable while the interface is down)
+carrier_count() {
+	cat "/sys/class/net/$NETIF/carrier_$1_count"
 }
 
 # Find keel's netdev again (after insmod), bring it up with the test
@@ -273,9 +340,19 @@ ktap_run() {
 		(
 			REASON=
 			_FAILED=
+			_VERDICT=
 			"$t"
 			rc=$?
-			[ -n "$_FAILED" ] && rc=$KSFT_FAIL
+			# PASS on 0; SKIP and XFAIL only when the test's last
+			# command was the skip or xfail that set its verdict
+			# (a command that happens to exit 2 or 4 is a failure)
+			if [ -n "$_FAILED" ]; then
+				rc=$KSFT_FAIL
+			elif [ "$rc" -ne 0 ] && [ "$rc" != "$_VERDICT" ]; then
+				echo "FAIL: $t returned $rc"
+				REASON=${REASON:-returned $rc}
+				rc=$KSFT_FAIL
+			fi
 			run_deferred
 			echo "$REASON" > "$reason_file"
 			exit "$rc"

@@ -35,10 +35,12 @@ test_link_returns() {
 test_flap_under_traffic() {
 	local i
 
-	peer_iperf_server 30
+	peer_iperf_server 30 || { fail "no iperf3 server"; return; }
 	timeout -s KILL 30 iperf3 -c "$REMOTE_V4" -t 8 > /dev/null 2>&1 &
+	sleep 1
+	flowing "before the flaps" rx || { wait; return; }
 	for i in 1 2 3; do
-		sleep 1
+		[ "$i" -gt 1 ] && sleep 1
 		link off
 		wait_for 3 carrier_is 0 || fail "flap $i: carrier stayed up"
 		link on

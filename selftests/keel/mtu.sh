@@ -38,7 +38,7 @@ test_jumbo_tcp() {
 	defer set_mtu_both 1500
 	set_mtu_both 9000 || fail "cannot set MTU 9000"
 	rx0=$(stat "$NETIF" rx_bytes)
-	peer_iperf_server 20
+	peer_iperf_server 20 || { fail "no iperf3 server"; return; }
 	timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 2 -R -M 8900 |
 		grep -E "sender|receiver"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || fail "iperf3 failed"

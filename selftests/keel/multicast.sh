@@ -16,7 +16,8 @@ GROUP_MAC=01:00:5e:01:02:03
 test_not_joined_dropped() {
 	local n
 
-	n=$(rx_frames "$GROUP_MAC")
+	n=$(rx_frames "$GROUP_MAC") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 0 ] || fail "$n frames of a group not joined received"
 }
 
@@ -25,7 +26,8 @@ test_maddr_add() {
 
 	ip maddr add "$GROUP_MAC" dev "$NETIF" || fail "ip maddr add"
 	defer ip maddr del "$GROUP_MAC" dev "$NETIF"
-	n=$(rx_frames "$GROUP_MAC")
+	n=$(rx_frames "$GROUP_MAC") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || fail "joined: $n of 20 frames received"
 }
 
@@ -34,7 +36,8 @@ test_maddr_del() {
 
 	ip maddr add "$GROUP_MAC" dev "$NETIF"
 	ip maddr del "$GROUP_MAC" dev "$NETIF"
-	n=$(rx_frames "$GROUP_MAC")
+	n=$(rx_frames "$GROUP_MAC") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 0 ] || fail "left: $n frames still received"
 }
 
@@ -43,7 +46,8 @@ test_allmulti() {
 
 	ip link set "$NETIF" allmulticast on
 	defer ip link set "$NETIF" allmulticast off
-	n=$(rx_frames "$GROUP_MAC")
+	n=$(rx_frames "$GROUP_MAC") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || fail "allmulti: $n of 20 frames received"
 }
 

@@ -13,14 +13,16 @@ FOREIGN=02:4b:45:00:00:99
 test_own_mac() {
 	local n
 
-	n=$(rx_frames "$(cat "/sys/class/net/$NETIF/address")")
+	n=$(rx_frames "$(cat "/sys/class/net/$NETIF/address")") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || fail "$n of 20 frames to our MAC received"
 }
 
 test_foreign_dropped() {
 	local n
 
-	n=$(rx_frames "$FOREIGN")
+	n=$(rx_frames "$FOREIGN") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 0 ] || fail "$n frames to a foreign MAC received"
 }
 
@@ -29,7 +31,8 @@ test_promisc_receives() {
 
 	ip link set "$NETIF" promisc on
 	defer ip link set "$NETIF" promisc off
-	n=$(rx_frames "$FOREIGN")
+	n=$(rx_frames "$FOREIGN") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || fail "promiscuous: $n of 20 frames received"
 }
 
@@ -38,7 +41,8 @@ test_promisc_off_again() {
 
 	ip link set "$NETIF" promisc on
 	ip link set "$NETIF" promisc off
-	n=$(rx_frames "$FOREIGN")
+	n=$(rx_frames "$FOREIGN") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 0 ] || fail "$n frames received after promisc off"
 }
 
@@ -49,7 +53,8 @@ test_secondary_unicast() {
 	ip link add link "$NETIF" name kmv0 address "$FOREIGN" type macvlan
 	defer ip link del kmv0
 	ip link set kmv0 up
-	n=$(rx_frames "$FOREIGN")
+	n=$(rx_frames "$FOREIGN") ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || fail "secondary address: $n of 20 received"
 	ip link show "$NETIF" | grep -q PROMISC && fail "fell back to promisc"
 	return 0

@@ -20,7 +20,7 @@ no_leftovers() {
 
 traffic() {
 	ping -c 2 -w 10 "$REMOTE_V4" > /dev/null || return 1
-	peer_iperf_server 20
+	peer_iperf_server 20 || return 1
 	timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 1 > /dev/null || return 1
 	wait
 }
@@ -37,13 +37,18 @@ test_reload_cycles() {
 	echo "10 cycles"
 }
 
+# rmmod_under_traffic DIR [iperf3 options]: rmmod while the flow moves
+# DIR (flowing: rx, tx or both)
 rmmod_under_traffic() {
-	local start took
+	local dir=$1 start took
 
-	peer_iperf_server 30
+	shift
+	peer_iperf_server 30 || { fail "no iperf3 server"; return; }
 	timeout -s KILL 30 iperf3 -c "$REMOTE_V4" -t 20 "$@" \
 		> /dev/null 2>&1 &
-	sleep 2
+	sleep 1
+	flowing "before rmmod" "$dir" ||
+		{ pkill -KILL -x iperf3; wait; return; }
 	start=$SECONDS
 	timeout 20 rmmod keel || fail "rmmod under traffic failed"
 	took=$((SECONDS - start))
@@ -57,15 +62,15 @@ rmmod_under_traffic() {
 }
 
 test_rmmod_while_sending() {
-	rmmod_under_traffic
+	rmmod_under_traffic rx
 }
 
 test_rmmod_while_receiving() {
-	rmmod_under_traffic -R
+	rmmod_under_traffic tx -R
 }
 
 test_rmmod_bidir() {
-	rmmod_under_traffic --bidir
+	rmmod_under_traffic both --bidir
 }
 
 ktap_run test_reload_cycles test_rmmod_while_sending \

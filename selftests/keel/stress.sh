@@ -43,12 +43,6 @@ esac
 # when the datapath works between operations
 FLOOR=$((4 * 1024 * 1024))
 
-# peer_bytes: the peer's "rx tx" byte counters
-peer_bytes() {
-	echo "$(peer cat "/sys/class/net/$PEER_IF/statistics/rx_bytes")" \
-		"$(peer cat "/sys/class/net/$PEER_IF/statistics/tx_bytes")"
-}
-
 # traffic_start: bidirectional TCP between keel and the peer until the
 # test's cleanup. A client that loses its connection to an operation is
 # started again: what counts is what moved (traffic_moved), not any

@@ -10,9 +10,10 @@
 source "$(dirname "$0")/lib.sh"
 
 test_unplug_under_traffic() {
-	peer_iperf_server 40
+	peer_iperf_server 40 || { fail "no iperf3 server"; return; }
 	timeout -s KILL 40 iperf3 -c "$REMOTE_V4" -t 30 > /dev/null 2>&1 &
-	sleep 2
+	sleep 1
+	flowing "before device_del" rx || { pkill -KILL -x iperf3; wait; return; }
 	"$PY" "$REPO/scripts/qmp" device_del nicA > /dev/null ||
 		fail "device_del failed"
 	# QEMU's q35 ejects through ACPI hot-plug (both kernels use it):
@@ -43,13 +44,13 @@ test_replug() {
 	replug || { fail "no keel netdev with link on the re-plugged port"; return; }
 	echo "port A is back as $NETIF"
 	# The peer's server serves one client and exits: one per run
-	peer_iperf_server 20
+	peer_iperf_server 20 || { fail "no iperf3 server"; return; }
 	tx0=$(stat "$NETIF" tx_bytes)
 	timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 3 > /dev/null ||
 		fail "no TCP sent on the re-plugged device"
 	tx=$(($(stat "$NETIF" tx_bytes) - tx0))
 	wait
-	peer_iperf_server 20
+	peer_iperf_server 20 || { fail "no iperf3 server"; return; }
 	rx0=$(stat "$NETIF" rx_bytes)
 	timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 3 -R > /dev/null ||
 		fail "no TCP received on the re-plugged device"

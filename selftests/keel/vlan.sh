@@ -29,22 +29,10 @@ vlan_up() {
 # sends to keel's MAC reach keel's netdev (a packet socket); with --stats
 # a line of statistics comes first
 vlan_rx() {
-	local vid=$1 mac out pid
+	local vid=$1
 
 	shift
-	mac=$(cat "/sys/class/net/$NETIF/address")
-	out=$(mktemp)
-	frames count --ifname "$NETIF" --dst "$mac" --vlan "$vid" \
-		--duration 30 --stop-file "$out.stop" "$@" > "$out" &
-	pid=$!
-	wait_for 10 grep -q ready "$out"
-	peer "$PY" "$FRAMES_PY" send --ifname "$PEER_IF" --dst "$mac" \
-		--vlan "$vid" --count 20
-	sleep 1
-	touch "$out.stop"
-	wait "$pid"
-	grep -v ready "$out"
-	rm -f "$out" "$out.stop"
+	rx_count "$(cat "/sys/class/net/$NETIF/address")" "$vid" "$@"
 }
 
 test_insert() {
@@ -104,7 +92,9 @@ strip_check() {
 
 	ethtool -K "$NETIF" rxvlan "$mode" > /dev/null ||
 		{ fail "cannot set rxvlan $mode"; return; }
-	stats=$(vlan_rx 10 --stats | grep '^stats')
+	stats=$(vlan_rx 10 --stats) ||
+		{ fail "frames not sent or not counted"; return; }
+	stats=$(grep '^stats' <<< "$stats")
 	echo "rxvlan $mode: $stats"
 	read -r _ _ matched _ aux _ data _ _ _ bytes _ rx <<< "$stats"
 	extra=$((rx - bytes))
@@ -134,28 +124,35 @@ test_filter() {
 	local n
 
 	vlan_up || { fail "cannot create VLAN 10"; return; }
-	n=$(vlan_rx 10)
+	n=$(vlan_rx 10) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || { fail "VLAN 10: $n of 20 frames"; return; }
-	n=$(vlan_rx 20)
+	n=$(vlan_rx 20) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 0 ] || { fail "VLAN 20 (filtered): $n frames"; return; }
 
 	ip link set "$NETIF" promisc on
 	defer ip link set "$NETIF" promisc off
-	n=$(vlan_rx 20)
+	n=$(vlan_rx 20) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || { fail "promiscuous: $n of 20 VLAN 20 frames"; return; }
 	ip link set "$NETIF" promisc off
-	n=$(vlan_rx 20)
+	n=$(vlan_rx 20) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 0 ] || { fail "promisc off: $n VLAN 20 frames"; return; }
 
 	ethtool -K "$NETIF" rx-vlan-filter off ||
 		{ fail "cannot turn rx-vlan-filter off"; return; }
 	defer ethtool -K "$NETIF" rx-vlan-filter on
-	n=$(vlan_rx 20)
+	n=$(vlan_rx 20) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || { fail "filter off: $n of 20 VLAN 20 frames"; return; }
 	ethtool -K "$NETIF" rx-vlan-filter on
-	n=$(vlan_rx 20)
+	n=$(vlan_rx 20) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 0 ] || { fail "filter on again: $n VLAN 20 frames"; return; }
-	n=$(vlan_rx 10)
+	n=$(vlan_rx 10) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || fail "filter on again: $n of 20 VLAN 10 frames"
 }
 
@@ -169,15 +166,18 @@ test_filter_replay() {
 		{ fail "cannot turn rx-vlan-filter off"; return; }
 	defer ethtool -K "$NETIF" rx-vlan-filter on
 	vlan_up || { fail "cannot create VLAN 10"; return; }
-	n=$(vlan_rx 10)
+	n=$(vlan_rx 10) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] || { fail "filter off: $n of 20 VLAN 10 frames"; return; }
 	ethtool -K "$NETIF" rx-vlan-filter on
 	ethtool -k "$NETIF" | grep -qx "rx-vlan-filter: on" ||
 		{ fail "rx-vlan-filter did not come on"; return; }
-	n=$(vlan_rx 10)
+	n=$(vlan_rx 10) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 20 ] ||
 		{ fail "VLAN 10 added while the filter was off: $n of 20 frames once it is on"; return; }
-	n=$(vlan_rx 20)
+	n=$(vlan_rx 20) ||
+		{ fail "frames not sent or not counted"; return; }
 	[ "$n" -eq 0 ] || fail "filter on: $n frames of unconfigured VLAN 20"
 }
 

@@ -71,14 +71,20 @@ test_tcp_b_to_a() {
 }
 
 test_packets_agree() {
-	local a_tx0 b_rx0 a_tx b_rx
+	local a_tx0 b_rx0 a_tx b_rx bytes
 
 	a_tx0=$(stat "$NETIF" tx_packets)
 	b_rx0=$(peer_stat rx_packets)
-	iperf_bytes > /dev/null
+	bytes=$(iperf_bytes)
 	a_tx=$(($(stat "$NETIF" tx_packets) - a_tx0))
 	b_rx=$(($(peer_stat rx_packets) - b_rx0))
-	echo "keel tx_packets $a_tx, peer rx_packets $b_rx"
+	echo "iperf3 payload $bytes; keel tx_packets $a_tx, peer rx_packets $b_rx"
+	# Positive control: the flow moved, and in full-size frames or TSO
+	# segments that the peer counts one by one (10 MB is 6800 frames)
+	[ "${bytes:-0}" -gt $((10 * 1000 * 1000)) ] ||
+		{ fail "only ${bytes:-0} bytes moved"; return; }
+	[ "$b_rx" -ge $((bytes / 1500)) ] ||
+		fail "peer counted $b_rx frames for $bytes bytes"
 	agree "$a_tx" "$b_rx" || fail "keel sent $a_tx frames, peer got $b_rx"
 }
 

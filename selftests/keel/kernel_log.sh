@@ -7,6 +7,31 @@
 # shellcheck source=./lib.sh
 source "$(dirname "$0")/lib.sh"
 
+# stuck_pools: page_pools destroyed (a detach-time, in seconds of
+# CLOCK_BOOTTIME like /proc/uptime) more than 5 s ago that still have
+# pages in flight, one JSON line each. page_pool itself warns of a
+# stalled pool only 60 s after its destroy.
+stuck_pools() {
+	"$PY" "$QSTATS_PY" --pools |
+		jq -c --argjson now "$(cut -d. -f1 /proc/uptime)" \
+			'select(.["detach-time"] != null and
+				.["detach-time"] < $now - 5 and .inflight > 0)'
+}
+
+test_no_stuck_page_pools() {
+	local pools stuck
+
+	# Positive control: the dump works and lists keel's live pools
+	pools=$("$PY" "$QSTATS_PY" --pools) ||
+		{ fail "cannot dump page pools"; return; }
+	echo "$(wc -l <<< "$pools") page pools, keel's ifindex $(cat "/sys/class/net/$NETIF/ifindex")"
+	jq -e --argjson i "$(cat "/sys/class/net/$NETIF/ifindex")" \
+		'select(.ifindex == $i)' <<< "$pools" > /dev/null ||
+		{ fail "no page pool of keel's netdev listed"; return; }
+	stuck=$(stuck_pools) || { fail "cannot dump page pools"; return; }
+	[ -z "$stuck" ] || { echo "$stuck"; fail "page pools stuck with pages in flight"; }
+}
+
 test_no_kernel_warnings() {
 	local bad
 
@@ -34,4 +59,4 @@ test_no_keel_errors() {
 	[ -z "$bad" ] || { echo "$bad"; fail "keel logged errors"; }
 }
 
-ktap_run test_no_kernel_warnings test_no_keel_errors
+ktap_run test_no_stuck_page_pools test_no_kernel_warnings test_no_keel_errors

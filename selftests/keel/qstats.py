@@ -12,6 +12,9 @@ build/kernel-selftests/src.
                               ({"queue-type": "dev", ...})
   qstats.py IFNAME --queues   queue-get: each queue with its NAPI ID
   qstats.py IFNAME --napi     napi-get: each NAPI with its IRQ
+  qstats.py --pools           page-pool-get: every page_pool in the
+                              namespace, those of unregistered devices
+                              included (without an ifindex)
 """
 
 import argparse
@@ -33,16 +36,24 @@ from lib import YnlFamily  # noqa: E402  pylint: disable=wrong-import-position
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("ifname")
+    ap.add_argument("ifname", nargs="?")
     ap.add_argument("--queues", action="store_true")
     ap.add_argument("--napi", action="store_true")
+    ap.add_argument("--pools", action="store_true")
     args = ap.parse_args()
+    if not args.pools and not args.ifname:
+        ap.error("IFNAME is required")
 
-    ifindex = socket.if_nametoindex(args.ifname)
     spec = os.path.join(SRC, "Documentation", "netlink", "specs",
                         "netdev.yaml")
     # No schema check: the spec comes with the kernel it describes
     ynl = YnlFamily(spec, schema="")
+    if args.pools:
+        for p in ynl.dump("page-pool-get", {}):
+            print(json.dumps(p))
+        return
+
+    ifindex = socket.if_nametoindex(args.ifname)
 
     if args.queues:
         for q in ynl.dump("queue-get", {"ifindex": ifindex}):

@@ -44,6 +44,9 @@ int keel_irq_alloc_vectors(struct keel_dev *kd)
  * keel_link_check() - update carrier from the device's link state
  * @kd: the device
  *
+ * The carrier of an interface that is down stays off: the offline
+ * self-test runs the datapath of a down interface, with its link up.
+ *
  * Context: any.
  */
 void keel_link_check(struct keel_dev *kd)
@@ -53,6 +56,8 @@ void keel_link_check(struct keel_dev *kd)
 	u32 speed = SPEED_UNKNOWN;
 	bool up;
 
+	if (!netif_running(netdev))
+		return;
 	up = keel_hw_link_up(kd, &speed, &duplex);
 	if (up == netif_carrier_ok(netdev))
 		return;

@@ -53,7 +53,8 @@ def main():
     if cmd == "status":
         print(json.dumps({
             "devctl": struct.unpack_from("<H", c, exp + PCI_EXP_DEVCTL)[0],
-            "uncor_status": struct.unpack_from("<I", c, aer + AER_UNC_STATUS)[0],
+            "uncor_status":
+                struct.unpack_from("<I", c, aer + AER_UNC_STATUS)[0],
             "cor_status": struct.unpack_from("<I", c, aer + AER_COR_STATUS)[0],
         }))
     elif cmd == "clear":

@@ -65,7 +65,7 @@ def main():
         return
 
     for q in ynl.dump("qstats-get", {"ifindex": ifindex,
-                                      "scope": "queue"}):
+                                     "scope": "queue"}):
         print(json.dumps(q))
     for d in ynl.dump("qstats-get", {"ifindex": ifindex}):
         d["queue-type"] = "dev"

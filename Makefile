@@ -8,7 +8,7 @@ SHELL := /bin/bash
 BUILD := build
 
 .PHONY: all setup kernel daemon demo check check-upstream check-daemon \
-	check-selftests upstream-check bench stress clean
+	check-selftests check-mutants upstream-check bench stress clean
 
 all: kernel daemon
 
@@ -40,6 +40,10 @@ check-daemon: setup daemon
 
 check-selftests: setup kernel
 	@scripts/run-selftests
+
+# Every mutant of selftests/mutants must be caught (make check runs three)
+check-mutants: setup kernel
+	@scripts/check-mutants
 
 # Every stage runs even when an earlier one fails; the summary says which.
 check: setup

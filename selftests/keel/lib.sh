@@ -327,10 +327,17 @@ _XFAIL=0
 _SKIP=0
 
 # ktap_run TEST...: run test functions, each in a subshell with its
-# deferred cleanup, and print KTAP results.
+# deferred cleanup, and print KTAP results. KEEL_TESTS, when set, names
+# the ones to run (make check-mutants runs single tests).
 ktap_run() {
-	local t rc reason_file start
+	local t rc reason_file start only=()
 
+	if [ -n "${KEEL_TESTS:-}" ]; then
+		for t in "$@"; do
+			[[ " $KEEL_TESTS " == *" $t "* ]] && only+=("$t")
+		done
+		set -- "${only[@]}"
+	fi
 	echo "TAP version 13"
 	echo "1..$#"
 	reason_file=$(mktemp)

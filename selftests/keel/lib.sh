@@ -255,6 +255,20 @@ hang_traffic() {
 	defer "kill $! 2> /dev/null; wait $! 2> /dev/null; true"
 }
 
+# rar0_mac: the address in receive address register 0, from words 43
+# and 44 (RAL0, RAH0) of the register dump; nothing unless RAH0's
+# address-valid bit is set
+rar0_mac() {
+	local w
+
+	mapfile -t w < <(ethtool -d "$NETIF" raw on | od -An -tu4 -w4 -v |
+		sed -n '44,45p')
+	[ "${#w[@]}" -eq 2 ] && [ $((w[1] >> 31)) -eq 1 ] || return 0
+	printf '%02x:%02x:%02x:%02x:%02x:%02x\n' $((w[0] & 0xff)) \
+		$((w[0] >> 8 & 0xff)) $((w[0] >> 16 & 0xff)) $((w[0] >> 24)) \
+		$((w[1] & 0xff)) $((w[1] >> 8 & 0xff))
+}
+
 # cur_channels, max_channels: keel's current and maximum combined
 # channel counts (ethtool -l)
 cur_channels() {

@@ -56,12 +56,13 @@ Result<bool> parse_napi(nl_msg *msg, int ifindex, NapiInfo &out) {
 }
 
 Result<bool> parse_page_pool(nl_msg *msg, int ifindex, PagePoolInfo &out) {
+  // id, inflight and inflight-mem are the spec's "uint": the kernel
+  // puts them with nla_put_uint(), 4 bytes when the value fits, which
+  // an NLA_U64 policy (8 bytes at least) would refuse. Attrs::u64()
+  // reads both sizes.
   std::array<nla_policy, NETDEV_A_PAGE_POOL_MAX + 1> policy{};
-  policy[NETDEV_A_PAGE_POOL_ID].type = NLA_U64;
   policy[NETDEV_A_PAGE_POOL_IFINDEX].type = NLA_U32;
   policy[NETDEV_A_PAGE_POOL_NAPI_ID].type = NLA_U32;
-  policy[NETDEV_A_PAGE_POOL_INFLIGHT].type = NLA_U64;
-  policy[NETDEV_A_PAGE_POOL_INFLIGHT_MEM].type = NLA_U64;
   auto attrs =
       nl::Attrs::parse_genl(msg, NETDEV_A_PAGE_POOL_MAX, policy.data());
   if (!attrs) return attrs.error();

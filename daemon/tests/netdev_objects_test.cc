@@ -59,15 +59,25 @@ TEST(NetdevObjects, NapiAndPagePool) {
   ASSERT_TRUE(*parse_napi(n.get(), 2, napi));
   EXPECT_EQ(napi, (NapiInfo{8193, 25, std::nullopt}));
 
+  // The kernel puts the "uint" attributes with nla_put_uint(): 4 bytes
+  // when the value fits in 32 bits, 8 otherwise
   nl::Msg p = reply(NETDEV_CMD_PAGE_POOL_GET);
-  ASSERT_TRUE(nl::put_u64(p, NETDEV_A_PAGE_POOL_ID, 12));
+  ASSERT_TRUE(nl::put_u32(p, NETDEV_A_PAGE_POOL_ID, 12));
   ASSERT_TRUE(nl::put_u32(p, NETDEV_A_PAGE_POOL_IFINDEX, 2));
   ASSERT_TRUE(nl::put_u32(p, NETDEV_A_PAGE_POOL_NAPI_ID, 8193));
-  ASSERT_TRUE(nl::put_u64(p, NETDEV_A_PAGE_POOL_INFLIGHT, 256));
-  ASSERT_TRUE(nl::put_u64(p, NETDEV_A_PAGE_POOL_INFLIGHT_MEM, 1048576));
+  ASSERT_TRUE(nl::put_u32(p, NETDEV_A_PAGE_POOL_INFLIGHT, 256));
+  ASSERT_TRUE(nl::put_u64(p, NETDEV_A_PAGE_POOL_INFLIGHT_MEM, 1ULL << 33));
   PagePoolInfo pool;
-  ASSERT_TRUE(*parse_page_pool(p.get(), 2, pool));
-  EXPECT_EQ(pool, (PagePoolInfo{12, 8193, 256, 1048576}));
+  auto parsed = parse_page_pool(p.get(), 2, pool);
+  ASSERT_TRUE(parsed) << parsed.error().str();
+  ASSERT_TRUE(*parsed);
+  EXPECT_EQ(pool, (PagePoolInfo{12, 8193, 256, 1ULL << 33}));
+  // An 8-byte id parses too
+  nl::Msg p8 = reply(NETDEV_CMD_PAGE_POOL_GET);
+  ASSERT_TRUE(nl::put_u64(p8, NETDEV_A_PAGE_POOL_ID, 1ULL << 40));
+  ASSERT_TRUE(nl::put_u32(p8, NETDEV_A_PAGE_POOL_IFINDEX, 2));
+  ASSERT_TRUE(*parse_page_pool(p8.get(), 2, pool));
+  EXPECT_EQ(pool.id, 1ULL << 40);
   // a pool without an ifindex (its netdev is gone) belongs to nobody
   nl::Msg orphan = reply(NETDEV_CMD_PAGE_POOL_GET);
   ASSERT_TRUE(nl::put_u64(orphan, NETDEV_A_PAGE_POOL_ID, 13));

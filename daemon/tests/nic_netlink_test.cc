@@ -11,17 +11,24 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
-#include <poll.h>
 #include <string>
+#include <system_error>
 
 #include <gtest/gtest.h>
 
 #include "keel/events.h"
+#include "keel/fd.h"
 #include "keel/nl.h"
 
 namespace keel {
@@ -352,14 +359,42 @@ TEST(NetlinkNic, CountersWithExtraSource) {
   EXPECT_NE(rx, lo->counters.end());
 }
 
-TEST(EventMonitor, OpensAndReadsNothing) {
+// In a network namespace of the test's own (and a user namespace when
+// not root: ctest runs each test in its own process) there is only lo,
+// and nothing changes unless the test changes it. The monitor reports
+// nothing then, without blocking; bringing lo up is reported.
+TEST(EventMonitor, QuietUntilALinkChanges) {
+  if (::unshare(CLONE_NEWNET) != 0) {
+    ASSERT_EQ(::unshare(CLONE_NEWUSER | CLONE_NEWNET), 0)
+        << "no network namespace of our own: "
+        << std::system_category().message(errno);
+  }
   auto mon = EventMonitor::open();
   ASSERT_TRUE(mon) << mon.error().str();
-  EXPECT_GE((*mon)->fd(), 0);
+  ASSERT_GE((*mon)->fd(), 0);
   pollfd pfd{.fd = (*mon)->fd(), .events = POLLIN, .revents = 0};
-  EXPECT_GE(poll(&pfd, 1, 0), 0);
+  EXPECT_EQ(poll(&pfd, 1, 200), 0);
+  auto start = std::chrono::steady_clock::now();
   auto ev = (*mon)->read();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   ASSERT_TRUE(ev) << ev.error().str();
+  EXPECT_TRUE(ev->empty()) << ev->size() << " events with nothing changed";
+
+  // The positive control: lo goes up
+  Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ASSERT_GE(sock.get(), 0);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  ASSERT_EQ(::ioctl(sock.get(), SIOCGIFFLAGS, &ifr), 0);
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  ASSERT_EQ(::ioctl(sock.get(), SIOCSIFFLAGS, &ifr), 0);
+  pfd.revents = 0;
+  ASSERT_EQ(poll(&pfd, 1, 1000), 1) << "no notification of lo going up";
+  ev = (*mon)->read();
+  ASSERT_TRUE(ev) << ev.error().str();
+  EXPECT_TRUE(std::any_of(ev->begin(), ev->end(), [](const LinkEvent &e) {
+    return e.kind == LinkEvent::Kind::kChanged && e.name == "lo";
+  })) << ev->size() << " events, none for lo";
 }
 
 TEST(EventMonitor, KindNames) {

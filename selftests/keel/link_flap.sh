@@ -50,4 +50,40 @@ test_flap_under_traffic() {
 	ping -c 3 -w 10 "$REMOTE_V4" || fail "no traffic after flaps"
 }
 
-ktap_run test_link_down test_link_returns test_flap_under_traffic
+# link_msgs: keel's "link up"/"link down" lines in the kernel log since
+# the marker line MARK
+link_msgs() {
+	dmesg | sed -n "/$1/,\$p" | grep -cE "keel .* $NETIF: link (up|down)"
+}
+
+# flap_logged MARK: one link flap; prints how many link lines it logged
+flap_logged() {
+	echo "$1" > /dev/kmsg
+	link off
+	wait_for 3 carrier_is 0 || fail "$1: carrier stayed up"
+	link on
+	wait_for 10 carrier_is 1 || fail "$1: no carrier"
+	link_msgs "$1"
+}
+
+# ethtool -s msglvl: without the link class keel logs no link changes;
+# with it, it logs both (the positive control)
+test_msglvl() {
+	local lvl n
+
+	lvl=$(ethtool "$NETIF" | awk '/Current message level/ {print $4}')
+	defer ethtool -s "$NETIF" msglvl "$lvl"
+	ethtool -s "$NETIF" msglvl link on || { fail "msglvl link on"; return; }
+	n=$(flap_logged "keel-msglvl-on-$$")
+	echo "msglvl link on: $n link lines"
+	[ "$n" -eq 2 ] || fail "msglvl link on: $n link lines, not 2"
+	ethtool -s "$NETIF" msglvl link off || { fail "msglvl link off"; return; }
+	ethtool "$NETIF" | grep -A1 "Current message level" | grep -qw link &&
+		fail "the link class still reported"
+	n=$(flap_logged "keel-msglvl-off-$$")
+	echo "msglvl link off: $n link lines"
+	[ "$n" -eq 0 ] || fail "msglvl link off: $n link lines logged"
+}
+
+ktap_run test_link_down test_link_returns test_flap_under_traffic \
+	test_msglvl

@@ -57,5 +57,19 @@ test_mtu_change_running() {
 	carrier_is 1 || fail "lost carrier"
 }
 
+# An MTU set while the interface is down takes effect when it comes up:
+# 9000-byte pings with DF set pass both ways
+test_mtu_change_down() {
+	defer wait_for 10 carrier_is 1
+	defer ip link set "$NETIF" up
+	defer set_mtu_both 1500
+	ip link set "$NETIF" down
+	set_mtu_both 9000 || { fail "cannot set MTU 9000 while down"; return; }
+	ip link set "$NETIF" up
+	wait_for 10 carrier_is 1 || { fail "no carrier after up"; return; }
+	ping -c 3 -w 10 -M "do" -s 8972 "$REMOTE_V4" || fail "A to B"
+	peer ping -c 3 -w 10 -M "do" -s 8972 "$LOCAL_V4" || fail "B to A"
+}
+
 ktap_run test_mtu_limits test_jumbo_ping_df test_jumbo_tcp \
-	test_mtu_change_running
+	test_mtu_change_running test_mtu_change_down

@@ -65,5 +65,26 @@ test_mac_change() {
 		fail "peer did not learn the new MAC"
 }
 
+# A MAC set while the interface is down reaches RAR0 when it comes up
+# (or at once), and the peer learns it
+test_mac_change_down() {
+	local new=02:4b:45:00:00:02
+
+	defer wait_for 10 carrier_is 1
+	defer ip link set "$NETIF" up
+	defer ip link set "$NETIF" address "$EEPROM_MAC"
+	defer ip neigh flush dev "$NETIF"
+	ip link set "$NETIF" down
+	ip link set "$NETIF" address "$new" ||
+		{ fail "cannot set the MAC while down"; return; }
+	ip link set "$NETIF" up
+	wait_for 10 carrier_is 1 || { fail "no carrier after up"; return; }
+	[ "$(rar0_mac)" = "$new" ] || fail "RAR0 holds '$(rar0_mac)', not $new"
+	peer ip neigh flush dev "$PEER_IF"
+	ping -c 2 -w 5 "$REMOTE_V4" || fail "no traffic with the new MAC"
+	peer ip neigh show "$LOCAL_V4" | grep -q "$new" ||
+		fail "peer did not learn the new MAC"
+}
+
 ktap_run test_bound test_mac_from_eeprom test_drvinfo test_msix_vectors \
-	test_mac_change
+	test_mac_change test_mac_change_down

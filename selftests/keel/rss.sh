@@ -222,6 +222,16 @@ test_flow_hash() {
 		fail "sctp4 with ports was not refused"
 	ethtool -n "$NETIF" rx-flow-hash sctp4 | grep -q "L4 bytes" &&
 		fail "a refused sctp4 setting changed the hash"
+	# IPv6: TCP hashes the ports, UDP as set
+	ethtool -n "$NETIF" rx-flow-hash tcp6 | grep -q "L4 bytes 2 & 3" ||
+		fail "tcp6 does not hash the ports"
+	defer ethtool -N "$NETIF" rx-flow-hash udp6 sd
+	ethtool -N "$NETIF" rx-flow-hash udp6 sdfn || fail "udp6 sdfn"
+	ethtool -n "$NETIF" rx-flow-hash udp6 | grep -q "L4 bytes 0 & 1" ||
+		fail "udp6 ports not read back"
+	ethtool -N "$NETIF" rx-flow-hash udp6 sd || fail "udp6 sd"
+	ethtool -n "$NETIF" rx-flow-hash udp6 | grep -q "L4 bytes" &&
+		fail "udp6 ports still hashed"
 	return 0
 }
 

@@ -40,10 +40,13 @@ test_two_ports() {
 		fail "the peer's netdev is not keel's"
 	n=$(devlink dev show | grep -cE "^pci/($KEEL_BDF|$PEER_BDF)$")
 	[ "$n" -eq 2 ] || fail "$n keel devlink instances, not 2"
-	n=$(grep -cE " (TxRx-[0-9]+|other)\$" /proc/interrupts)
-	echo "$n keel interrupt vectors"
+	# Each port its own vectors: one for other causes, one per queue pair
+	grep -E -- "-(TxRx-[0-9]+|other)\$" /proc/interrupts |
+		awk '{print $1, $NF}'
 	[ "$(grep -cE "[[:space:]]$NETIF-other\$" /proc/interrupts)" -eq 1 ] ||
 		fail "port A has no other-causes vector of its own"
+	[ "$(grep -cE "[[:space:]]$PEER_IF-other\$" /proc/interrupts)" -eq 1 ] ||
+		fail "port B has no other-causes vector of its own"
 	ping -c 3 -w 10 "$REMOTE_V4" > /dev/null || fail "no ping from A to B"
 	peer ping -c 3 -w 10 "$LOCAL_V4" > /dev/null || fail "no ping from B to A"
 	sent=$(tcp_bytes) || { fail "no iperf3 server"; return; }

@@ -235,6 +235,94 @@ test_flow_hash() {
 	return 0
 }
 
+TRACEFS=/sys/kernel/tracing
+RX_EVENT=$TRACEFS/events/net/napi_gro_receive_entry
+
+# rx_hashes COMMAND...: run COMMAND with the napi_gro_receive_entry
+# event traced on keel's netdev; print "protocol hash l4_hash" for
+# every packet keel handed to GRO meanwhile
+rx_hashes() {
+	[ -d "$TRACEFS/events" ] || mount -t tracefs nodev "$TRACEFS" ||
+		return 1
+	echo 0 > "$TRACEFS/tracing_on"
+	echo > "$TRACEFS/trace"
+	echo "name == \"$NETIF\"" > "$RX_EVENT/filter"
+	echo 1 > "$RX_EVENT/enable"
+	echo 1 > "$TRACEFS/tracing_on"
+	"$@" > /dev/null 2>&1
+	echo 0 > "$TRACEFS/tracing_on"
+	echo 0 > "$RX_EVENT/enable"
+	echo 0 > "$RX_EVENT/filter"
+	sed -n 's/.*napi_gro_receive_entry:.* protocol=\(0x[0-9a-f]*\) .* hash=\(0x[0-9a-f]*\) l4_hash=\([01]\).*/\1 \2 \3/p' \
+		"$TRACEFS/trace"
+}
+
+# hash_kinds FILE PROTOCOL: of the packets of PROTOCOL in FILE, "N
+# without a hash, N with an L3 hash, N with an L4 hash"
+hash_kinds() {
+	awk -v p="$2" '$1 == p {
+		if ($2 == "0x00000000") none++; else if ($3 == 1) l4++; else l3++
+	} END { printf "%d %d %d\n", none, l3, l4 }' "$1"
+}
+
+# expect_hashes WHAT FILE PROTOCOL KIND MIN: at least MIN packets of
+# PROTOCOL in FILE, and all of KIND: none, l3 or l4
+expect_hashes() {
+	local none l3 l4 got
+
+	read -r none l3 l4 < <(hash_kinds "$2" "$3")
+	echo "$1: $none without a hash, $l3 L3, $l4 L4"
+	case $4 in
+	none) got=$none ;;
+	l3) got=$l3 ;;
+	*) got=$l4 ;;
+	esac
+	if [ "$got" -lt "$5" ] || [ $((none + l3 + l4)) -ne "$got" ]; then
+		fail "$1: $none without a hash, $l3 L3, $l4 L4 (want $4 only, $5 at least)"
+	fi
+}
+
+# The RSS hash reaches the stack as an L4 hash when the ports were
+# hashed (TCP; UDP with sdfn), as an L3 hash otherwise (ICMP; UDP with
+# sd), never for frames that are not IP, and not at all with rxhash
+# off: seen in the napi_gro_receive_entry trace event of every packet
+test_rxhash() {
+	local f mode
+
+	f=$(mktemp)
+	defer rm -f "$f"
+	defer ethtool -K "$NETIF" rxhash on
+	defer ethtool -N "$NETIF" rx-flow-hash udp4 sd
+
+	rx_hashes ping -c 5 -i 0.2 "$REMOTE_V4" > "$f" ||
+		{ fail "no tracefs"; return; }
+	expect_hashes "ICMP" "$f" 0x0800 l3 5
+
+	peer_iperf_server 20 || { fail "no iperf3 server"; return; }
+	rx_hashes timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 1 -R > "$f"
+	wait
+	expect_hashes "TCP" "$f" 0x0800 l4 100
+
+	for mode in sd sdfn; do
+		ethtool -N "$NETIF" rx-flow-hash udp4 "$mode" ||
+			{ fail "udp4 $mode"; return; }
+		rx_hashes peer "$PY" "$FRAMES_PY" udp-send --dst "$LOCAL_V4" \
+			--port 9 --count 20 > "$f"
+		if [ "$mode" = sd ]; then
+			expect_hashes "UDP, udp4 sd" "$f" 0x0800 l3 20
+		else
+			expect_hashes "UDP, udp4 sdfn" "$f" 0x0800 l4 20
+		fi
+	done
+
+	rx_hashes rx_frames "$(cat "/sys/class/net/$NETIF/address")" > "$f"
+	expect_hashes "not IP (0x88b5)" "$f" 0x88b5 none 20
+
+	ethtool -K "$NETIF" rxhash off || { fail "rxhash off"; return; }
+	rx_hashes ping -c 5 -i 0.2 "$REMOTE_V4" > "$f"
+	expect_hashes "rxhash off, ICMP" "$f" 0x0800 none 5
+}
+
 test_napi_links() {
 	local q napis ids
 
@@ -282,5 +370,5 @@ PYEOF
 }
 
 ktap_run test_defaults test_spread test_indir_moves_flows test_key \
-	test_key_update_under_traffic test_table_and_channels test_flow_hash test_napi_links \
+	test_key_update_under_traffic test_table_and_channels test_rxhash test_flow_hash test_napi_links \
 	test_socket_napi_id

@@ -45,6 +45,7 @@ PACKET_AUXDATA = 8
 TP_STATUS_VLAN_VALID = 1 << 4
 IPPROTO_SCTP = 132
 TCPI_OPT_TIMESTAMPS = 1
+IPV6_DSTOPTS = 59
 
 
 def mac_bytes(mac):
@@ -222,6 +223,11 @@ def cmd_udp_send(args):
         if args.ip_options:
             s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS,
                          bytes.fromhex(args.ip_options))
+        if args.dstopts:
+            # A destination options header of 8 bytes: next header and
+            # length (filled in by the kernel), then PadN of 4 bytes
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_DSTOPTS,
+                         bytes([0, 0, 1, 4, 0, 0, 0, 0]))
         if args.priority is not None:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, args.priority)
         for seq in range(args.count):
@@ -566,6 +572,8 @@ def main():
     p.add_argument("--size", type=int, default=200)
     p.add_argument("--interval", type=float, default=0.01)
     p.add_argument("--ip-options", help="IPv4 options, hex")
+    p.add_argument("--dstopts", action="store_true",
+                   help="IPv6: a destination options extension header")
     p.add_argument("--priority", type=int)
     p.set_defaults(func=cmd_udp_send)
 

@@ -162,12 +162,14 @@ vlan_up() {
 	ping -c 1 -W 5 "$VLAN_REMOTE" > /dev/null
 }
 
+# check_tx_csum_udp DST MIB [udp-send options]
 check_tx_csum_udp() {
 	local dst=$1 mib=$2 n=50 q0 err0 got csum err
 
+	shift 2
 	q0=$(qsnap)
 	err0=$(mib peer "$mib")
-	got=$(udp_count peer "$dst" "$n" 200)
+	got=$(udp_count peer "$dst" "$n" 200 "$@")
 	csum=$(qgrew "$q0" "$(qsnap)" tx-needs-csum)
 	err=$(($(mib peer "$mib") - err0))
 	echo "peer received $got of $n; peer $mib +$err; tx-needs-csum +$csum"
@@ -183,6 +185,24 @@ test_tx_csum_udp4() {
 
 test_tx_csum_udp6() {
 	check_tx_csum_udp "$REMOTE_V6" Udp6InCsumErrors
+}
+
+# With an extension header between IPv6 and UDP the checksum is still
+# the device's: tx-needs-csum counts the datagrams, and the peer finds
+# every checksum good
+test_tx_csum_udp6_exthdr() {
+	local cap
+
+	cap=$(mktemp)
+	defer rm -f "$cap"
+	peer timeout 20 tcpdump -i "$PEER_IF" -nn -c 5 -w "$cap" \
+		"ip6 and dst $REMOTE_V6" 2> /dev/null &
+	sleep 1
+	check_tx_csum_udp "$REMOTE_V6" Udp6InCsumErrors --dstopts
+	wait
+	# The positive control: the datagrams did carry the header
+	tcpdump -r "$cap" -nn -v 2> /dev/null | grep -q "DSTOPT" ||
+		fail "no destination options header on the wire"
 }
 
 test_tx_csum_tcp() {
@@ -559,6 +579,7 @@ test_toggles() {
 	[ "$c" -eq 0 ] || fail "tx-checksum-sctp off: tx-needs-csum +$c"
 }
 
-ktap_run test_tx_csum_udp4 test_tx_csum_udp6 test_tx_csum_tcp \
+ktap_run test_tx_csum_udp4 test_tx_csum_udp6 test_tx_csum_udp6_exthdr \
+	test_tx_csum_tcp \
 	test_tx_sctp_crc test_tso4 test_tso6 test_ctx_encoding \
 	test_rx_csum_good test_rx_csum_bad test_toggles

@@ -175,13 +175,22 @@ test_rx_sizes() {
 
 	d=$(delta "$a" "$b" rmon-rx-64)
 	[ "$d" -eq "${COUNTS[0]}" ] && return 0
-	if [ "$d" -eq 0 ] && on_qemu; then
-		xfail "QEMU 10 sizes a received frame without its FCS when the" \
-			"CRC is stripped (RCTL.SECRC): 64-byte frames count as 60," \
-			"in no bucket"
+	if ! on_qemu || [ "$d" -ne 0 ]; then
+		fail "rmon-rx-64 moved by $d, not ${COUNTS[0]}"
 		return
 	fi
-	fail "rmon-rx-64 moved by $d, not ${COUNTS[0]}"
+	# QEMU 10 sizes a received frame without its FCS when the CRC is
+	# stripped (RCTL.SECRC): the 64-byte frames above counted as 60, in
+	# no bucket, and a frame of 64 bytes before the FCS (68 on the
+	# wire, bucket 65-127 on silicon) counts in the 64 bucket. keel's
+	# reading of that bucket is checked with those.
+	echo "QEMU: 64-byte frames (with FCS) in no bucket; 64 bytes without FCS counted as 64"
+	measure "$a" "$b" rx_packets "$N" peer_send --dst "$LOCAL_MAC" \
+		--size $((64 - ETH_HLEN)) --count "$N" ||
+		{ fail "no quiet window"; return; }
+	expect "$a" "$b" rmon-rx-64 "$N"
+	expect "$a" "$b" rmon-rx-65 0
+	[ -z "$REASON" ] || return "$KSFT_FAIL"
 }
 
 # Different counts, so that broadcast and multicast cannot be mixed up

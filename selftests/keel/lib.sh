@@ -88,6 +88,17 @@ peer_iperf_server() {
 	return 1
 }
 
+# iperf_bytes [iperf3 client options]: a 3 s TCP test to the peer; the
+# bytes the receiver got (fails when the peer's server does not listen)
+iperf_bytes() {
+	local json
+
+	peer_iperf_server 20 || return 1
+	json=$(timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 3 -J "$@")
+	wait
+	jq -r '.end.sum_received.bytes // 0' <<< "$json"
+}
+
 # peer_bytes: the peer's "rx tx" byte counters
 peer_bytes() {
 	echo "$(peer cat "/sys/class/net/$PEER_IF/statistics/rx_bytes")" \

@@ -202,14 +202,20 @@ test_table_and_channels() {
 	return 0
 }
 
+# udp_ports_toggle FLOW: UDP ports into FLOW's hash (sdfn) and out (sd),
+# each read back
+udp_ports_toggle() {
+	defer ethtool -N "$NETIF" rx-flow-hash "$1" sd
+	ethtool -N "$NETIF" rx-flow-hash "$1" sdfn || fail "$1 sdfn"
+	ethtool -n "$NETIF" rx-flow-hash "$1" | grep -q "L4 bytes 0 & 1" ||
+		fail "$1 ports not read back"
+	ethtool -N "$NETIF" rx-flow-hash "$1" sd || fail "$1 sd"
+	ethtool -n "$NETIF" rx-flow-hash "$1" | grep -q "L4 bytes" &&
+		fail "$1 ports still hashed"
+}
+
 test_flow_hash() {
-	defer ethtool -N "$NETIF" rx-flow-hash udp4 sd
-	ethtool -N "$NETIF" rx-flow-hash udp4 sdfn || fail "udp4 sdfn"
-	ethtool -n "$NETIF" rx-flow-hash udp4 | grep -q "L4 bytes 0 & 1" ||
-		fail "udp4 ports not read back"
-	ethtool -N "$NETIF" rx-flow-hash udp4 sd || fail "udp4 sd"
-	ethtool -n "$NETIF" rx-flow-hash udp4 | grep -q "L4 bytes" &&
-		fail "udp4 ports still hashed"
+	udp_ports_toggle udp4
 	# bookworm's ethtool exits 0 even when the kernel refuses: check
 	# the message and that nothing changed
 	ethtool -N "$NETIF" rx-flow-hash tcp4 s 2>&1 |
@@ -225,13 +231,7 @@ test_flow_hash() {
 	# IPv6: TCP hashes the ports, UDP as set
 	ethtool -n "$NETIF" rx-flow-hash tcp6 | grep -q "L4 bytes 2 & 3" ||
 		fail "tcp6 does not hash the ports"
-	defer ethtool -N "$NETIF" rx-flow-hash udp6 sd
-	ethtool -N "$NETIF" rx-flow-hash udp6 sdfn || fail "udp6 sdfn"
-	ethtool -n "$NETIF" rx-flow-hash udp6 | grep -q "L4 bytes 0 & 1" ||
-		fail "udp6 ports not read back"
-	ethtool -N "$NETIF" rx-flow-hash udp6 sd || fail "udp6 sd"
-	ethtool -n "$NETIF" rx-flow-hash udp6 | grep -q "L4 bytes" &&
-		fail "udp6 ports still hashed"
+	udp_ports_toggle udp6
 	return 0
 }
 

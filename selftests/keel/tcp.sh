@@ -9,17 +9,6 @@
 # shellcheck source=./lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# iperf_bytes [iperf3 client options]: run a 3 s test to the peer, print
-# the bytes the receiver got
-iperf_bytes() {
-	local json
-
-	peer_iperf_server 20
-	json=$(timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 3 -J "$@")
-	wait
-	jq -r '.end.sum_received.bytes' <<< "$json"
-}
-
 # agree A B: the two counters are within 1% of each other
 agree() {
 	local a=$1 b=$2 diff

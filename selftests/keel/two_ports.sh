@@ -13,17 +13,6 @@ source "$(dirname "$0")/lib.sh"
 PEER_BDF=0000:02:00.0
 GUEST_NET=$REPO/scripts/guest-net
 
-# tcp_bytes [iperf3 options]: a 3 s TCP test to the peer; the bytes the
-# receiver got
-tcp_bytes() {
-	local json
-
-	peer_iperf_server 20 || return 1
-	json=$(timeout -s KILL 20 iperf3 -c "$REMOTE_V4" -t 3 -J "$@")
-	wait
-	jq -r '.end.sum_received.bytes // 0' <<< "$json"
-}
-
 test_two_ports() {
 	local n sent recv
 
@@ -49,8 +38,8 @@ test_two_ports() {
 		fail "port B has no other-causes vector of its own"
 	ping -c 3 -w 10 "$REMOTE_V4" > /dev/null || fail "no ping from A to B"
 	peer ping -c 3 -w 10 "$LOCAL_V4" > /dev/null || fail "no ping from B to A"
-	sent=$(tcp_bytes) || { fail "no iperf3 server"; return; }
-	recv=$(tcp_bytes -R) || { fail "no iperf3 server"; return; }
+	sent=$(iperf_bytes) || { fail "no iperf3 server"; return; }
+	recv=$(iperf_bytes -R) || { fail "no iperf3 server"; return; }
 	echo "keel to keel: $sent bytes A to B, $recv bytes B to A in 3 s each"
 	[ "$sent" -gt $((10 * 1000 * 1000)) ] || fail "only $sent bytes A to B"
 	[ "$recv" -gt $((10 * 1000 * 1000)) ] || fail "only $recv bytes B to A"

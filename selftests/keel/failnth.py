@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Fail the Nth fault-injectable call of one operation on keel's netdev.
 
-  failnth.py IFNAME OP [--ping ADDR] N...
+  failnth.py IFNAME OP [--ping ADDR] [--clean K] N...
 
 OP is one of
   open        SIOCSIFFLAGS up on a down interface (ndo_open)
@@ -14,7 +14,9 @@ and makes the request: the Nth call into failslab or fail_page_alloc in
 this thread fails (scoped to this one task; failslab and fail_page_alloc
 must be set to fail for GFP_KERNEL and order 0). A fail-nth still above
 0 afterwards means the request made fewer than N such calls: nothing
-was injected; the Ns stop there. Whatever happened, the state is
+was injected; the Ns stop after K such requests in a row (--clean,
+default 1: a request's call count varies from run to run, so a dense
+list of N wants a few). Whatever happened, the state is
 restored without injection, and that must succeed.
 
 A request that failed must have kept the old configuration running
@@ -153,9 +155,13 @@ def parse_args():
     parser.add_argument("op", choices=("open", "rings", "channels"))
     parser.add_argument("--ping", metavar="ADDR",
                         help="a failed request must leave ADDR answering")
+    parser.add_argument("--clean", metavar="K", type=int, default=1,
+                        help="stop after K requests in a row ran clean")
     parser.add_argument("values", nargs="+", type=int, metavar="N",
                         help="rings and channels: A B first, then the Ns")
     args = parser.parse_intermixed_args()
+    if args.clean < 1:
+        parser.error("--clean must be at least 1")
     if args.op != "open" and len(args.values) < 3:
         parser.error(f"{args.op} needs A B and at least one N")
     return args
@@ -225,8 +231,10 @@ def main():
         return calls
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        clean = 0
         for n in values:
-            if attempt(sock, n) is not None:
+            clean = clean + 1 if attempt(sock, n) is not None else 0
+            if clean == args.clean:
                 break
     return bad
 

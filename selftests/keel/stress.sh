@@ -297,6 +297,26 @@ keel_text() {
 		"$(cat /sys/module/keel/sections/.text)" "$size"
 }
 
+# kernel_func NAME: "START END" of a core kernel function, in hex: its
+# address and the next higher symbol's in /proc/kallsyms
+kernel_func() {
+	"$PY" - "$1" <<'PYEOF'
+import sys
+addrs = set()
+start = None
+with open("/proc/kallsyms") as f:
+    for line in f:
+        addr, _, name = line.split()[:3]
+        if "[" in line:
+            continue
+        addrs.add(int(addr, 16))
+        if name == sys.argv[1]:
+            start = int(addr, 16)
+if start:
+    print(hex(start), hex(min(a for a in addrs if a > start)))
+PYEOF
+}
+
 # RX refill under allocation failures: fail_page_alloc fails every 8th
 # page allocation made with keel's code on the stack (the stack-trace
 # filter's require-start/require-end around keel's .text), in softirq
@@ -350,21 +370,69 @@ test_rx_alloc_faults() {
 	flows_after "RX refill failures"
 }
 
-# failnth OP ARGS...: fail each allocation of one request in turn
+# failnth OP ARGS...: fail allocations of one request in turn, the
+# first 30 and a few up to 3200
 failnth() {
-	local out
+	failnth_list "$@" -- $(seq 1 30) 40 60 100 200 400 800 1600 3200
+}
 
-	out=$("$PY" "$FAILNTH_PY" "$NETIF" "$@" --ping "$REMOTE_V4" \
-		$(seq 1 30) 40 60 100 200 400 800 1600 3200) ||
-		fail "$1: a request failed without an error code, left the old configuration dead, or was not undone"
-	jq -s -c '{op: "'"$1"'", tried: length, injected: [.[] | select(.injected)] | length,
+# failnth_dense OP ARGS...: fail each allocation of one request in turn,
+# until five requests in a row ran clean (the count varies from run to
+# run). With the stack-trace filter around keel's .text (set_keel_stack
+# below) fail-nth counts only the calls made with keel's code on the
+# stack: 300-600 for open, -G and -L 1 on the debug kernel, about 0.65 s
+# each. The sparse list passes over most of the calls made after the
+# old rings stop; this does not.
+failnth_dense() {
+	failnth_list "$@" --clean 5 -- $(seq 1 6000)
+}
+
+# failnth_list OP ARGS... [--clean K] -- N...
+failnth_list() {
+	local out args=()
+
+	while [ "$1" != "--" ]; do
+		args+=("$1")
+		shift
+	done
+	shift
+	out=$("$PY" "$FAILNTH_PY" "$NETIF" "${args[@]}" --ping "$REMOTE_V4" "$@") ||
+		fail "${args[0]}: a request failed without an error code, left the old configuration dead, or was not undone"
+	jq -s -c '{op: "'"${args[0]}"'", tried: length, injected: [.[] | select(.injected)] | length,
 		errors: [.[] | select(.errno != 0) | .error] | group_by(.) |
 		map({(.[0]): length}) | add, not_kept: [.[] | select(.kept == false) | {n, lost}],
 		not_restored: [.[] | select(.restored | not) | .n]}' <<< "$out"
 	jq -e -s 'any(.[]; .injected and .errno != 0)' <<< "$out" > /dev/null ||
-		fail "$1: no injected failure was reported"
+		fail "${args[0]}: no injected failure was reported"
 	jq -e -s 'last | .injected | not' <<< "$out" > /dev/null ||
-		fail "$1: more allocations than tried"
+		fail "${args[0]}: more allocations than tried"
+}
+
+# set_keel_stack: failslab and fail_page_alloc count and fail only calls
+# made with keel's .text on the stack, never one made under dma-debug's
+# add_dma_entry() (an injection there turns DMA-API checking off for the
+# rest of the boot: "cacheline tracking ENOMEM, dma-debug disabled")
+set_keel_stack() {
+	local fs k start end rstart rend
+
+	read -r start end < <(keel_text)
+	read -r rstart rend < <(kernel_func add_dma_entry)
+	echo "keel .text: $start-$end; rejected: add_dma_entry $rstart-$rend"
+	if [ -z "$end" ] || [ -z "$rend" ]; then
+		fail "no keel .text or add_dma_entry range"
+		return 1
+	fi
+	for fs in failslab fail_page_alloc; do
+		for k in stacktrace-depth require-start require-end \
+			reject-start reject-end; do
+			defer "echo $(cat "$DBGFS/$fs/$k") > $DBGFS/$fs/$k"
+		done
+		echo 32 > "$DBGFS/$fs/stacktrace-depth"
+		echo "$start" > "$DBGFS/$fs/require-start"
+		echo "$end" > "$DBGFS/$fs/require-end"
+		echo "$rstart" > "$DBGFS/$fs/reject-start"
+		echo "$rend" > "$DBGFS/$fs/reject-end"
+	done
 }
 
 test_alloc_faults() {
@@ -387,6 +455,12 @@ test_alloc_faults() {
 	failnth open
 	failnth rings 128 256
 	failnth channels 1 "$(max_channels)"
+	# make stress: every call with keel on the stack
+	if [ "${KEEL_STRESS:-check}" = full ] && set_keel_stack; then
+		failnth_dense open
+		failnth_dense rings 128 256
+		failnth_dense channels 1 "$(max_channels)"
+	fi
 	flows_after "allocation failures"
 }
 

@@ -10,8 +10,10 @@ count:       count frames of that ethertype and destination seen on an
              interface (a packet socket, which does not turn on
              promiscuous mode) until DURATION passes or STOP_FILE appears;
              prints the count last; untagged frames only, or with --vlan
-             only frames of that VLAN; --stats adds a line on where their
-             tags were and on all bytes received
+             only frames of that VLAN; --any counts every frame of the
+             ethertype, marker or not; --stats adds a line on where their
+             tags were, their shortest and longest lengths and all bytes
+             received
 mc-recv:     join an IPv4 multicast group and count UDP datagrams
 mc-send:     send UDP datagrams to a multicast group from an address
 udp-recv:    count UDP datagrams (IPv4 and IPv6) on a port
@@ -112,6 +114,7 @@ def cmd_count(args):
     seen = 0
     where = {"data": 0, "aux": 0}
     all_frames = all_bytes = 0
+    lengths = []
     # ETH_P_ALL taps see frames before an rx_handler (macvlan, bridge)
     # takes them over; our own transmissions are skipped.
     with socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
@@ -136,13 +139,15 @@ def cmd_count(args):
                 continue
             kind, vid = frame_vlan(frame, anc)
             body = frame[16:] if kind == "data" else frame[12:]
-            if body[:2 + len(MARKER)] != etype + MARKER:
+            want = etype if args.any else etype + MARKER
+            if body[:len(want)] != want:
                 continue
             if args.vlan is not None and vid != args.vlan:
                 continue
             if args.vlan is None and kind is not None:
                 continue
             seen += 1
+            lengths.append(len(frame))
             if kind:
                 where[kind] += 1
         rx_bytes = if_counter(args.ifname, "rx_bytes") - rx_bytes0
@@ -152,7 +157,9 @@ def cmd_count(args):
         # (the stack takes it out before any packet socket sees it).
         print(f"stats matched {seen} aux_tag {where['aux']} "
               f"data_tag {where['data']} frames {all_frames} "
-              f"bytes {all_bytes} rx_bytes {rx_bytes}", flush=True)
+              f"bytes {all_bytes} rx_bytes {rx_bytes} "
+              f"min_len {min(lengths, default=0)} "
+              f"max_len {max(lengths, default=0)}", flush=True)
     print(seen, flush=True)
     return 0
 
@@ -538,6 +545,7 @@ def main():
     p.add_argument("--dst", required=True)
     p.add_argument("--ethertype", default="0x88b5")
     p.add_argument("--vlan", type=int)
+    p.add_argument("--any", action="store_true")
     p.add_argument("--stats", action="store_true")
     p.add_argument("--duration", type=float, default=3.0)
     p.add_argument("--stop-file")

@@ -96,7 +96,7 @@ strip_check() {
 		{ fail "frames not sent or not counted"; return; }
 	stats=$(grep '^stats' <<< "$stats")
 	echo "rxvlan $mode: $stats"
-	read -r _ _ matched _ aux _ data _ _ _ bytes _ rx <<< "$stats"
+	read -r _ _ matched _ aux _ data _ _ _ bytes _ rx _ <<< "$stats"
 	extra=$((rx - bytes))
 	[ "$matched" -eq 20 ] ||
 		{ fail "rxvlan $mode: $matched of 20 frames"; return; }

@@ -101,6 +101,31 @@ static int keel_get_link_ksettings(struct net_device *netdev,
 	return 0;
 }
 
+/* Why the link is down, as far as the PHY can tell: with autonegotiation
+ * on and not complete, no partner answered (no cable looks the same to a
+ * copper PHY). Nothing is reported while the link is up or the device is
+ * down, gone, or its PHY unreadable.
+ */
+static int keel_get_link_ext_state(struct net_device *netdev,
+				   struct ethtool_link_ext_state_info *info)
+{
+	struct keel_dev *kd = netdev_priv(netdev);
+	u16 bmcr, bmsr;
+
+	if (netif_carrier_ok(netdev) || !netif_running(netdev) ||
+	    !keel_present(kd))
+		return -ENODATA;
+	if (keel_hw_phy_read(kd, MII_BMCR, &bmcr) ||
+	    keel_hw_phy_read(kd, MII_BMSR, &bmsr))
+		return -ENODATA;
+	if (!(bmcr & BMCR_ANENABLE) || (bmsr & BMSR_ANEGCOMPLETE))
+		return -ENODATA;
+
+	info->link_ext_state = ETHTOOL_LINK_EXT_STATE_AUTONEG;
+	info->autoneg = ETHTOOL_LINK_EXT_SUBSTATE_AN_NO_PARTNER_DETECTED;
+	return 0;
+}
+
 static void keel_get_ringparam(struct net_device *netdev,
 			       struct ethtool_ringparam *ring,
 			       struct kernel_ethtool_ringparam *kring,
@@ -349,6 +374,7 @@ static const struct ethtool_ops keel_ethtool_ops = {
 	.get_msglevel		= keel_get_msglevel,
 	.set_msglevel		= keel_set_msglevel,
 	.get_link		= ethtool_op_get_link,
+	.get_link_ext_state	= keel_get_link_ext_state,
 	.get_regs_len		= keel_get_regs_len,
 	.get_regs		= keel_get_regs,
 	.get_eeprom_len		= keel_get_eeprom_len,

@@ -94,6 +94,67 @@ fi
 [ ${#tests[@]} -gt 0 ] || die "no tests in $EXPECTED"
 mkdir -p "$OUT"
 
+# The forwarding-library tests (hw/*.sh) take both ports as arguments,
+# in one namespace, and give them addresses of their own (192.0.2.1 among
+# them, in VRFs): the peer's port comes back from its netns for them, and
+# both ports lose their addresses; afterwards the peer goes back and both
+# get their addresses again.
+peer_in_root=0
+
+peer_to_root() {
+	[ "$peer_in_root" -eq 1 ] && return 0
+	ip -n "$PEER_NS" link set "$PEER_IF" netns 1 || return 1
+	peer_in_root=1
+	ip addr del "$LOCAL_V4/24" dev "$NETIF" &&
+		ip -6 addr del "$LOCAL_V6/64" dev "$NETIF"
+}
+
+peer_to_ns() {
+	[ "$peer_in_root" -eq 0 ] && return 0
+	ip link set "$PEER_IF" netns "$PEER_NS" || return 1
+	peer_in_root=0
+	ip addr replace "$LOCAL_V4/24" dev "$NETIF" &&
+		ip -6 addr replace "$LOCAL_V6/64" dev "$NETIF" nodad &&
+		ip link set "$NETIF" up &&
+		ip -n "$PEER_NS" addr add "$REMOTE_V4/24" dev "$PEER_IF" &&
+		ip -n "$PEER_NS" -6 addr add "$REMOTE_V6/64" dev "$PEER_IF" nodad &&
+		ip -n "$PEER_NS" link set "$PEER_IF" up
+}
+
+# fwd_ktap TEST: the forwarding library's "TEST: NAME [RESULT]" lines as
+# KTAP, NAME with keel's and the peer's interface names as keel and peer
+# and every other run of odd characters as one _
+fwd_ktap() {
+	awk -v stem="$(basename "$1" .sh)" -v netif="$NETIF" -v peer="$PEER_IF" '
+	/^TEST: .*\[(XFAIL|SKIP|FAIL| OK )\]$/ {
+		res = $0
+		sub(/.*\[/, "", res)
+		sub(/\]$/, "", res)
+		name = $0
+		sub(/^TEST: /, "", name)
+		sub(/ *\[[^]]*\]$/, "", name)
+		k = split(name, w, " ")
+		name = ""
+		for (i = 1; i <= k; i++) {
+			if (w[i] == netif)
+				w[i] = "keel"
+			else if (w[i] == peer)
+				w[i] = "peer"
+			name = name (i > 1 ? "_" : "") w[i]
+		}
+		gsub(/[^A-Za-z0-9.-]+/, "_", name)
+		sub(/^_/, "", name)
+		sub(/_$/, "", name)
+		n++
+		if (res == "FAIL")
+			print "not ok " n " " stem "." name
+		else if (res == " OK ")
+			print "ok " n " " stem "." name
+		else
+			print "ok " n " " stem "." name " # " res
+	}'
+}
+
 # run_test TEST KTAP HEADER: run TEST, its output to KTAP and, as "# "
 # lines, to stdout. Sets trc (exit status) and note.
 run_test() {
@@ -102,11 +163,23 @@ run_test() {
 	echo "# selftests: kernel: $t ($3)"
 	case $t in
 	*.py) run=(/usr/bin/python3 "$HERE/ksft_env.py" "./$t") ;;
+	# from their own directory: they source ethtool_lib.sh from there
+	hw/*.sh) run=("./${t#hw/}" "$NETIF" "$PEER_IF") ;;
 	*) run=("./$t") ;;
 	esac
-	(cd "$DRV" && timeout -k 10 "$LIMIT" "${run[@]}") 2>&1 |
-		tee "$ktap" | sed -u 's/^/# /'
-	trc=${PIPESTATUS[0]}
+	if [[ $t = hw/*.sh ]]; then
+		peer_to_root || { trc=1; note="cannot move $PEER_IF to this netns"; return; }
+		(cd "$DRV/hw" && timeout -k 10 "$LIMIT" "${run[@]}") 2>&1 |
+			tee "$ktap.log" | sed -u 's/^/# /'
+		trc=${PIPESTATUS[0]}
+		fwd_ktap "$t" < "$ktap.log" > "$ktap"
+		sed 's/^/# /' "$ktap"
+	else
+		peer_to_ns || { trc=1; note="cannot move $PEER_IF back to netns $PEER_NS"; return; }
+		(cd "$DRV" && timeout -k 10 "$LIMIT" "${run[@]}") 2>&1 |
+			tee "$ktap" | sed -u 's/^/# /'
+		trc=${PIPESTATUS[0]}
+	fi
 	note="exit=$trc, $((SECONDS - start)) s"
 	[ "$trc" -eq 124 ] && note="timed out after $LIMIT s"
 }
@@ -134,6 +207,7 @@ for t in "${tests[@]}"; do
 	rc=1
 done
 
+peer_to_ns || { echo "# cannot move $PEER_IF back to netns $PEER_NS"; rc=1; }
 echo "# kernel selftests against $NETIF ($(basename "$(readlink \
 	"/sys/class/net/$NETIF/device/driver")")), expected: ${EXPECTED#"$ROOT"/} ($KERNEL kernel)"
 /usr/bin/python3 "$HERE/compare.py" -k "$KERNEL" "$EXPECTED" "$OUT" "${tests[@]}" |

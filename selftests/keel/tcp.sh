@@ -77,12 +77,12 @@ test_packets_agree() {
 	agree "$a_tx" "$b_rx" || fail "keel sent $a_tx frames, peer got $b_rx"
 }
 
-# bql_inflight: the bytes BQL counts in flight, summed over the queues
-bql_inflight() {
+# bql_sum FILE: a BQL value (inflight, limit) summed over the TX queues
+bql_sum() {
 	local q sum=0
 
 	for q in /sys/class/net/"$NETIF"/queues/tx-*/byte_queue_limits; do
-		sum=$((sum + $(cat "$q/inflight")))
+		sum=$((sum + $(cat "$q/$1")))
 	done
 	echo "$sum"
 }
@@ -92,7 +92,7 @@ bql_inflight() {
 # the bytes go out (its limit grew) and come back (nothing in flight
 # once the traffic ends).
 test_tx_stop_wake() {
-	local ring stop0 wake0 stop wake bytes limit q
+	local ring stop0 wake0 stop wake bytes limit
 
 	ring=$(ethtool -g "$NETIF" | awk '/^Current/ {c = 1} c && /^TX:/ {print $2; exit}')
 	defer ethtool -G "$NETIF" tx "$ring"
@@ -104,18 +104,15 @@ test_tx_stop_wake() {
 	stop=$(($(qstat tx-stop) - stop0))
 	wake=$(($(qstat tx-wake) - wake0))
 	sleep 1
-	limit=0
-	for q in /sys/class/net/"$NETIF"/queues/tx-*/byte_queue_limits; do
-		limit=$((limit + $(cat "$q/limit")))
-	done
-	echo "iperf3 payload $bytes; tx-stop +$stop, tx-wake +$wake; BQL limits $limit, in flight at rest $(bql_inflight)"
+	limit=$(bql_sum limit)
+	echo "iperf3 payload $bytes; tx-stop +$stop, tx-wake +$wake; BQL limits $limit, in flight at rest $(bql_sum inflight)"
 	[ "${bytes:-0}" -gt $((10 * 1000 * 1000)) ] ||
 		{ fail "only ${bytes:-0} bytes moved"; return; }
 	[ "$stop" -gt 0 ] || fail "no queue stop counted with a 64-descriptor ring"
 	[ "$wake" -gt 0 ] || fail "no queue wake counted"
 	[ "$wake" -le "$stop" ] || fail "more wakes ($wake) than stops ($stop)"
 	[ "$limit" -gt 0 ] || fail "BQL limits are 0: no bytes reported to BQL"
-	[ "$(bql_inflight)" -eq 0 ] || fail "BQL counts $(bql_inflight) bytes in flight at rest"
+	[ "$(bql_sum inflight)" -eq 0 ] || fail "BQL counts $(bql_sum inflight) bytes in flight at rest"
 }
 
 ktap_run test_tcp_a_to_b test_tcp_b_to_a test_packets_agree \

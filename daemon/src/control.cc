@@ -109,9 +109,12 @@ void ControlServer::accept_all() {
       refusal = "too many control connections";
     }
     if (!refusal.empty()) {
-      // Best effort: the socket is new, its buffer empty.
+      // Best effort: the socket is new, its buffer empty. A peer that
+      // left already makes this EPIPE, never SIGPIPE; it is closed as
+      // every refused one is.
       const std::string line = dump(error_json(Error(EACCES, refusal))) + "\n";
-      (void)!::write(fd.get(), line.data(), line.size());
+      (void)!::send(fd.get(), line.data(), line.size(),
+                    MSG_NOSIGNAL | MSG_DONTWAIT);
       continue;
     }
     epoll_event ev{};
@@ -206,7 +209,9 @@ void ControlServer::serve(int fd, uint32_t events) {
   if (!flush(c) || (c.closing && c.out.empty())) drop(fd);
 }
 
-// Write what is pending; false when the connection is broken.
+// Write what is pending; false when the connection is broken: EPIPE or
+// ECONNRESET is a client that left, whose connection is dropped.
+// MSG_NOSIGNAL: a client gone must not raise SIGPIPE in keeld.
 bool ControlServer::flush(Client &c) {
   while (!c.out.empty()) {
     const ssize_t n =

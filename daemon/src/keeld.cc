@@ -3,6 +3,7 @@
 // keeld: the Keel daemon. Parses the command line (options.h), builds the
 // netlink NicControl, the event monitor and the counter reader, and runs
 // keel::Daemon until SIGTERM. See Documentation/man/keeld.8.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <fcntl.h>
@@ -139,6 +140,15 @@ bool detach() {
 }
 
 int run_daemon(const KeeldOptions &o) {
+  // Every write to a client socket is send(MSG_NOSIGNAL); ignoring
+  // SIGPIPE as well means a write that misses it costs an EPIPE, not
+  // the daemon (issue 11: keeld exited with status 141).
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  if (::sigaction(SIGPIPE, &ignore, nullptr) < 0) {
+    keel::log_error(keel::Error::from_errno("ignore SIGPIPE").str());
+    return 1;
+  }
   auto config = daemon_config(o);
   if (!config) {
     std::fprintf(stderr, "keeld: %s\n", config.error().message().c_str());

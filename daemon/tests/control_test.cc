@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -46,6 +47,10 @@ class ControlTest : public ::testing::Test {
     });
     server_->on("typed", [](const json &args) -> Result<json> {
       return json(args.at("n").get<int>() + 1);
+    });
+    // An answer far larger than a socket buffer.
+    server_->on("big", [](const json &) -> Result<json> {
+      return json(std::string(size_t{4} << 20, 'x'));
     });
   }
 
@@ -104,6 +109,27 @@ class ControlTest : public ::testing::Test {
     }
     ::close(fd);
     return in;
+  }
+
+  // A blocking connection to the server, not yet accepted by it.
+  static Fd connect_to(const std::string &path) {
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) <
+        0)
+      return Fd();
+    return fd;
+  }
+
+  // Step the server until it has n clients, at most a second.
+  void serve_until_clients(size_t n) {
+    for (int i = 0; i < 50 && server_->clients() != n; i++) {
+      pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+      ::poll(&p, 1, 20);
+      server_->dispatch();
+    }
   }
 
   std::string dir_;
@@ -228,6 +254,70 @@ TEST_F(ControlTest, ClientThatVanishesMidRequestIsForgotten) {
   EXPECT_EQ(server_->clients(), 0U);
 }
 
+// Issue 11: with every slot taken, a client that connects and leaves
+// before it is accepted gets its refusal written to a closed socket.
+// That must not raise SIGPIPE, whose default action ends the process
+// (keeld exited with status 141); nothing in this test ignores it.
+TEST_F(ControlTest, RefusalToAClientThatLeftDoesNotKillTheServer) {
+  std::vector<Fd> held;
+  for (size_t i = 0; i < ControlServer::kMaxClients; i++) {
+    held.push_back(connect_to(path_));
+    ASSERT_TRUE(held.back().valid()) << "connection " << i;
+    serve_until_clients(held.size());
+  }
+  ASSERT_EQ(server_->clients(), ControlServer::kMaxClients);
+
+  (void)connect_to(path_);  // connects and closes at once
+  pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&p, 1, 1000), 1);
+  server_->dispatch();  // refuses it
+  EXPECT_EQ(server_->clients(), ControlServer::kMaxClients);
+
+  // A refused client that stays reads why.
+  std::string got;
+  with_server([&] { got = raw(path_, "", 1); });
+  EXPECT_NE(got.find("too many control connections"), std::string::npos) << got;
+
+  // Once a slot is free, requests are served as before.
+  held.pop_back();
+  serve_until_clients(ControlServer::kMaxClients - 1);
+  with_server([&] {
+    auto r = control_call(path_, "echo", json{{"still", "here"}});
+    EXPECT_TRUE(r) << r.error().str();
+  });
+  EXPECT_EQ(server_->stats().requests, 1U);
+}
+
+// A client that asks for a long answer and leaves before reading it: the
+// server's write fails with EPIPE or ECONNRESET, the connection is
+// dropped, and the server goes on.
+TEST_F(ControlTest, ClientLeavingBeforeALongAnswerIsDropped) {
+  {
+    Fd fd = connect_to(path_);
+    ASSERT_TRUE(fd.valid());
+    const std::string line = R"({"cmd":"big"})"
+                             "\n";
+    ASSERT_EQ(::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(line.size()));
+    serve_until_clients(1);
+    // Until the answer is partly written and the rest waits for room.
+    for (int i = 0; i < 50 && server_->stats().requests == 0; i++) {
+      pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+      ::poll(&p, 1, 20);
+      server_->dispatch();
+    }
+    ASSERT_EQ(server_->stats().requests, 1U);
+    std::array<char, 16> buf{};
+    ASSERT_GT(::read(fd.get(), buf.data(), buf.size()), 0);
+  }  // closed with most of the answer unread
+  serve_until_clients(0);
+  EXPECT_EQ(server_->clients(), 0U);
+  with_server([&] {
+    auto r = control_call(path_, "echo", json{{"still", "here"}});
+    EXPECT_TRUE(r) << r.error().str();
+  });
+}
+
 TEST_F(ControlTest, StaleSocketIsReplacedLiveOneIsNot) {
   auto second = ControlServer::listen(path_);
   ASSERT_FALSE(second);
@@ -285,6 +375,33 @@ TEST_F(ControlTest, RefusesOtherUsers) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(server_->stats().refused, 1U);
+}
+
+// Issue 11: a peer refused for its credentials that has already left.
+// Writing the refusal must not raise SIGPIPE in the server.
+TEST_F(ControlTest, RefusalToAnOtherUserThatLeftDoesNotKillTheServer) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  ASSERT_EQ(::chmod(path_.c_str(), 0666), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgid(65534) < 0 || ::setuid(65534) < 0) ::_exit(2);
+    ::_exit(connect_to(path_).valid() ? 0 : 1);  // and close at once
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&p, 1, 1000), 1);
+  server_->dispatch();
+  EXPECT_EQ(server_->stats().refused, 1U);
+  EXPECT_EQ(server_->clients(), 0U);
+  with_server([&] {
+    auto r = control_call(path_, "echo", json{{"still", "here"}});
+    EXPECT_TRUE(r) << r.error().str();
+  });
 }
 
 }  // namespace

@@ -20,6 +20,10 @@
 // daemon's own uid, or a member of the socket's group (as primary group)
 // are served; anyone else is refused with an error line.
 //
+// Every write to a client is send(MSG_NOSIGNAL): a client that left
+// (EPIPE, ECONNRESET) has its connection closed and costs nothing else;
+// the server never raises SIGPIPE, whatever the process does with it.
+//
 // Threading: single-threaded. fd() is an epoll descriptor covering the
 // listener and every connection; when it is readable the owner calls
 // dispatch(), which never blocks.

@@ -12,11 +12,8 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <filesystem>
 #include <fnmatch.h>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <toml++/toml.h>
 
 namespace keel {
@@ -590,17 +587,8 @@ std::vector<Profile> strip(std::vector<Parsed> &&parsed) {
   return out;
 }
 
-Result<std::string> read_file(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::from_errno("open " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Error(EIO, "read " + path);
-  return text.str();
-}
-
 Result<std::vector<Parsed>> load_file_internal(const std::string &path) {
-  auto text = read_file(path);
+  auto text = read_regular_file(path, kMaxProfileFile);
   if (!text) return text.error();
   return parse_internal(*text, path);
 }
@@ -620,25 +608,11 @@ Result<std::vector<Profile>> load_profile_file(const std::string &path) {
   return strip(std::move(*parsed));
 }
 
-Result<std::vector<Profile>> load_profile_dir(const std::string &dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec);
-  if (ec) return Error(ec.value(), "read profile directory " + dir);
-  std::vector<std::string> files;
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return Error(ec.value(), "read profile directory " + dir);
-    const fs::path &path = it->path();
-    if (path.extension() != ".toml") continue;
-    if (!it->is_regular_file(ec)) continue;
-    files.push_back(path.string());
-  }
-  if (ec) return Error(ec.value(), "read profile directory " + dir);
-  std::sort(files.begin(), files.end());
-
+Result<std::vector<Profile>> parse_profile_sources(
+    const std::vector<ProfileSource> &sources) {
   std::vector<Parsed> all;
-  for (const std::string &f : files) {
-    auto parsed = load_file_internal(f);
+  for (const ProfileSource &source : sources) {
+    auto parsed = parse_internal(source.text, source.name);
     if (!parsed) return parsed.error();
     for (Parsed &p : *parsed) {
       for (const Parsed &prev : all)
@@ -649,6 +623,12 @@ Result<std::vector<Profile>> load_profile_dir(const std::string &dir) {
     }
   }
   return strip(std::move(all));
+}
+
+Result<std::vector<Profile>> load_profile_dir(const std::string &dir) {
+  auto sources = read_profile_dir(dir, kMaxProfileFile);
+  if (!sources) return sources.error();
+  return parse_profile_sources(*sources);
 }
 
 bool matches(const Profile &profile, const LinkInfo &link) {

@@ -4,8 +4,11 @@
 // the stop signal.
 #include "keel/daemon.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <string>
@@ -15,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_harness.h"
+#include "in_child.h"
 #include "keel/control.h"
 
 namespace keel {
@@ -169,6 +173,32 @@ TEST_F(DaemonTest, SigtermStops) {
   bool running = true;
   for (int i = 0; i < 50 && running; i++) running = daemon_->step(20);
   EXPECT_FALSE(running);
+}
+
+// Issue 11: keeld's own profile path naming a FIFO or a device stops the
+// start with a clear error; before, a FIFO hung it and /dev/zero was
+// read without end (in a child with a time limit, so neither blocks the
+// test).
+std::string start_error(const std::string &dir, const std::string &profiles) {
+  auto r = in_child(std::chrono::seconds(10), [&]() -> std::string {
+    DaemonConfig cfg;
+    cfg.socket = dir + "/keeld.sock";
+    cfg.profiles = profiles;
+    auto d = Daemon::create(cfg, std::make_unique<TinyNic>());
+    return d ? "started" : d.error().message();
+  });
+  return r ? *r : "child: " + r.error().message();
+}
+
+TEST(DaemonProfilePath, FifoOrDeviceIsRefused) {
+  TempDir tmp("keeld-fifo");
+  ASSERT_FALSE(tmp.path().empty());
+  const std::string fifo = tmp.file("profiles.toml");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(start_error(tmp.path(), fifo),
+            "profiles: " + fifo + " is a FIFO, not a regular file");
+  EXPECT_EQ(start_error(tmp.path(), "/dev/zero"),
+            "profiles: /dev/zero is a character device, not a regular file");
 }
 
 }  // namespace

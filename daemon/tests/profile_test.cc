@@ -4,13 +4,19 @@
 // ethtool's short feature names, matching, and loading a directory.
 #include "keel/profile.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "in_child.h"
 
 namespace keel {
 namespace {
@@ -537,6 +543,105 @@ TEST_F(ProfileDir, SingleFile) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().errnum(), ENOENT);
   EXPECT_NE(r.error().message().find("missing.toml"), std::string::npos);
+}
+
+// Issue 11: what is at the path is not trusted to be a file. A FIFO
+// blocked the open (and keeld's loop) for ever, /dev/zero was read
+// without end: both are refused at once, in a child with a time limit.
+std::string load_error(const std::string &path) {
+  auto r = in_child(std::chrono::seconds(10), [&]() -> std::string {
+    auto p = load_profile_file(path);
+    return p ? "loaded" : p.error().message();
+  });
+  return r ? *r : "child: " + r.error().message();
+}
+
+TEST_F(ProfileDir, FifoIsRefusedAtOnce) {
+  const std::string fifo = dir_ + "/fifo.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(load_error(fifo), fifo + " is a FIFO, not a regular file");
+}
+
+TEST_F(ProfileDir, DeviceIsRefusedAtOnce) {
+  EXPECT_EQ(load_error("/dev/zero"),
+            "/dev/zero is a character device, not a regular file");
+}
+
+TEST_F(ProfileDir, FifoInADirectoryIsRefused) {
+  write("10-a.toml", "[[profile]]\nname = \"a\"\nmatch.name = \"a*\"\n");
+  const std::string fifo = dir_ + "/20-fifo.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto r = in_child(std::chrono::seconds(10), [&]() -> std::string {
+    auto p = load_profile_dir(dir_);
+    return p ? "loaded" : p.error().message();
+  });
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(*r, fifo + " is a FIFO, not a regular file");
+}
+
+// The cap: kMaxProfileFile bytes are read, one more is refused.
+TEST_F(ProfileDir, FileAboveTheCapIsRefused) {
+  std::string text(kMaxProfileFile - 1, '#');
+  text += '\n';
+  write("max.toml", text);
+  auto r = load_profile_file(dir_ + "/max.toml");
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_TRUE(r->empty());
+  write("big.toml", text + "\n");
+  r = load_profile_file(dir_ + "/big.toml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().errnum(), EFBIG);
+  EXPECT_EQ(r.error().message(),
+            dir_ + "/big.toml is larger than 1048576 bytes");
+}
+
+TEST_F(ProfileDir, ReadRegularFile) {
+  write("ten", "0123456789");
+  auto r = read_regular_file(dir_ + "/ten", 10);
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(*r, "0123456789");
+  r = read_regular_file(dir_ + "/ten", 9);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().errnum(), EFBIG);
+  r = read_regular_file(dir_, 10);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().errnum(), EINVAL);
+  EXPECT_EQ(r.error().message(), dir_ + " is a directory, not a regular file");
+  r = read_regular_file(dir_ + "/none", 10);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().errnum(), ENOENT);
+  // A regular file whose size says 0 but that has more: the read stops
+  // one byte past the cap all the same.
+  r = read_regular_file("/proc/self/maps", 16);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().errnum(), EFBIG);
+}
+
+TEST_F(ProfileDir, ReadProfileSources) {
+  write("20-b.toml", "b");
+  write("10-a.toml", "a");
+  write("notes.txt", "x");
+  std::filesystem::create_directory(dir_ + "/sub.toml");
+  auto r = read_profile_sources(dir_, 10);
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(*r, (std::vector<ProfileSource>{{dir_ + "/10-a.toml", "a"},
+                                            {dir_ + "/20-b.toml", "b"}}));
+  r = read_profile_sources(dir_ + "/20-b.toml", 10);
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(*r, (std::vector<ProfileSource>{{dir_ + "/20-b.toml", "b"}}));
+}
+
+TEST(ProfileSources, ParsedAsOneSet) {
+  auto r = parse_profile_sources(
+      {{"a.toml", "[[profile]]\nname = \"a\"\nmatch.name = \"a*\"\n"},
+       {"b.toml", "[[profile]]\nname = \"b\"\nmatch.name = \"b*\"\n"}});
+  ASSERT_TRUE(r) << r.error().str();
+  ASSERT_EQ(r->size(), 2U);
+  EXPECT_EQ((*r)[1].source, "b.toml:1");
+  r = parse_profile_sources({{"a.toml", "[[profile]]\nname = 1\n"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message().rfind("a.toml:2:", 0), 0U)
+      << r.error().message();
 }
 
 TEST(ProfileExamples, AllParse) {

@@ -32,7 +32,9 @@
 namespace keel {
 
 // Profiles from a file, or from a directory's *.toml files; a path that
-// does not exist holds no profiles. Errors say file:line:column.
+// does not exist holds no profiles. Only regular files of at most
+// kMaxProfileFile bytes are read (a FIFO or a device is an error, at
+// once). Errors say file:line:column.
 Result<std::vector<Profile>> load_profiles(const std::string &path);
 
 struct ManagerStats {

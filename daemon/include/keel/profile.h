@@ -55,6 +55,10 @@
 //   rxvlan -> rx-vlan-hw-parse  txvlan -> tx-vlan-hw-insert
 //   rxhash -> rx-hashing        ntuple -> rx-ntuple-filter
 //
+// A profile file is read only if it is a regular file of at most
+// kMaxProfileFile (1 MiB) bytes; a FIFO, a device or a larger file is an
+// error naming it (keel/profile_files.h).
+//
 // Every error names the place: "file:line:column: message" (TOML syntax,
 // unknown tables or keys, wrong types, numbers out of range, bad MAC, PCI
 // address or key, a profile that matches on nothing, a name given twice,
@@ -75,6 +79,7 @@
 #include <vector>
 
 #include "keel/nic.h"
+#include "keel/profile_files.h"
 #include "keel/result.h"
 
 namespace keel {
@@ -132,9 +137,15 @@ const std::vector<CoalesceParam> &coalesce_params();
 // ("/etc/keel/profiles.d/10-rx.toml:4:7: mtu must be 68..65535").
 Result<std::vector<Profile>> parse_profiles(std::string_view text,
                                             const std::string &source);
+// Several files' texts as one set, in the order given: one bad text fails
+// the whole set, and so does a name used in two of them.
+Result<std::vector<Profile>> parse_profile_sources(
+    const std::vector<ProfileSource> &sources);
+// A regular file of at most kMaxProfileFile bytes (profile_files.h).
 Result<std::vector<Profile>> load_profile_file(const std::string &path);
-// Every *.toml in dir, in name order; one bad file fails the whole load,
-// and so does a name used in two files. A missing dir is ENOENT.
+// Every *.toml in dir, in name order, read as load_profile_file() does
+// (subdirectories are skipped); one bad file fails the whole load, and so
+// does a name used in two files. A missing dir is ENOENT.
 Result<std::vector<Profile>> load_profile_dir(const std::string &dir);
 
 // Whether every criterion the profile gives matches the interface.

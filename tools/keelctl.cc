@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keel/control.h"
+#include "keel/profile_files.h"
 #include "keel/version.h"
 
 namespace {
@@ -36,6 +38,8 @@ constexpr std::string_view kUsage =
     "  apply [PROFILE]             apply a profile file or directory\n"
     "                              (default: keeld's own) and report\n"
     "  diff PROFILE                what applying PROFILE would change\n"
+    "                              (keelctl reads PROFILE and sends keeld\n"
+    "                              its text: regular files, 64 KiB in all)\n"
     "  stats IFACE [--watch] [--rate] [--interval S]\n"
     "                              the interface's counters\n"
     "  history IFACE COUNTER [--since T] [--until T]\n"
@@ -220,6 +224,35 @@ void print_stats(const json &now, const json *before) {
   }
 }
 
+// The profile file or directory at path, read here with the caller's
+// rights, as the "files" keeld's apply and diff take: keeld opens no
+// path a client names. Only regular files; all of it must fit in one
+// control request.
+keel::Result<json> profile_files(const std::string &cmd,
+                                 const std::string &path) {
+  // Absolute, so that keeld's messages name the file wherever it is.
+  std::error_code ec;
+  std::string name = std::filesystem::absolute(path, ec).string();
+  if (ec)
+    name = path;
+  auto sources =
+      keel::read_profile_sources(name, keel::ControlServer::kMaxRequest);
+  if (!sources)
+    return sources.error();
+  json files = json::array();
+  for (keel::ProfileSource &s : *sources)
+    files.push_back({{"name", std::move(s.name)}, {"text", std::move(s.text)}});
+  const json request{{"cmd", cmd}, {"args", {{"files", files}}}};
+  const size_t size =
+      request.dump(-1, ' ', false, json::error_handler_t::replace).size() + 1;
+  if (size > keel::ControlServer::kMaxRequest)
+    return keel::Error(
+        EFBIG, path + ": the profile text makes a request of " +
+                   std::to_string(size) + " bytes; keeld takes at most " +
+                   std::to_string(keel::ControlServer::kMaxRequest));
+  return files;
+}
+
 int run_stats(const Options &o) {
   if (o.args.size() != 2)
     return usage_error("stats wants IFACE");
@@ -350,9 +383,12 @@ int run(int argc, char **argv) {
       return usage_error(cmd + " wants " +
                          (cmd == "diff" ? "PROFILE" : "[PROFILE]"));
     if (o.args.size() == 2) {
-      // keeld resolves the path itself: make it absolute here.
-      std::error_code ec;
-      args["path"] = std::filesystem::absolute(o.args[1], ec).string();
+      auto files = profile_files(cmd, o.args[1]);
+      if (!files) {
+        std::fprintf(stderr, "keelctl: %s\n", files.error().message().c_str());
+        return 1;
+      }
+      args["files"] = std::move(*files);
     }
   } else if (cmd == "history") {
     if (o.args.size() != 3)

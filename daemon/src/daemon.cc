@@ -74,6 +74,29 @@ Result<json> export_text(Archive &archive, const json &args) {
   return json(out);
 }
 
+// The profiles a client sent with apply or diff: {"files": [{"name",
+// "text"}, ...]}, parsed as one set. keeld opens no file a client names:
+// it would do so as root (a FIFO hung the loop, /dev/zero was read
+// without end, parse errors showed pieces of root's files; issue 11).
+// keelctl reads the file with its user's rights and sends the text.
+Result<std::vector<Profile>> sent_profiles(const json &args) {
+  if (args.contains("path"))
+    return Error(EINVAL,
+                 "keeld opens no file a client names: send the profile text "
+                 "as \"files\": [{\"name\", \"text\"}] (keelctl does)");
+  auto files = args.find("files");
+  if (files == args.end() || !files->is_array() || files->empty())
+    return Error(EINVAL,
+                 "\"files\" must be a non-empty array of {\"name\", "
+                 "\"text\"}");
+  std::vector<ProfileSource> sources;
+  sources.reserve(files->size());
+  for (const json &f : *files)
+    sources.push_back(ProfileSource{f.at("name").get<std::string>(),
+                                    f.at("text").get<std::string>()});
+  return parse_profile_sources(sources);
+}
+
 bool expired(const Fd &timer) {
   uint64_t expirations = 0;
   return ::read(timer.get(), &expirations, sizeof(expirations)) > 0;
@@ -448,9 +471,9 @@ Result<json> Daemon::apply_command(const json &args) {
   std::vector<ApplyReport> reports;
   std::vector<Profile> loaded;
   const std::vector<Profile> *profiles = &loaded;
-  if (args.contains("path")) {
-    // A one-off: the file's profiles are applied, keeld's stay in force.
-    auto p = load_profiles(args.at("path").get<std::string>());
+  if (args.contains("files") || args.contains("path")) {
+    // A one-off: the text's profiles are applied, keeld's stay in force.
+    auto p = sent_profiles(args);
     if (!p) return p.error();
     loaded = std::move(*p);
     auto links = nic_->links();
@@ -487,7 +510,7 @@ Result<json> Daemon::apply_command(const json &args) {
 }
 
 Result<json> Daemon::diff_command(const json &args) {
-  auto p = load_profiles(args.at("path").get<std::string>());
+  auto p = sent_profiles(args);
   if (!p) return p.error();
   auto links = nic_->links();
   if (!links) return links.error();

@@ -145,11 +145,26 @@ TEST_F(DaemonEventsTest, EthtoolNotificationFindsDrift) {
   EXPECT_EQ((*r)["interfaces"][0]["drift"], 1);
 }
 
+// The profile text a client sends with apply or diff.
+json files(const std::string &name, const std::string &text) {
+  return json{{"files", json::array({json{{"name", name}, {"text", text}}})}};
+}
+
+constexpr const char *kRx2048 = R"([[profile]]
+name = "rx-2048"
+[profile.match]
+name = "eth0"
+[profile.rings]
+rx = 2048
+)";
+
 TEST_F(DaemonEventsTest, ApplyAndDiffAnswerPerSetting) {
   nic_->update(2, [](FakeNic::Iface &i) { i.settings.rings->rx = 1024; });
-  auto d = call("diff", json{{"path", dir_ + "/profiles"}});
+  auto d = call("diff", files("keel.toml", kRx2048));
   ASSERT_TRUE(d) << d.error().str();
+  EXPECT_EQ((*d)["interfaces"][0]["rules"][0], "rx-2048");
   EXPECT_EQ((*d)["interfaces"][0]["differences"][0]["setting"], "rings.rx");
+  EXPECT_EQ((*d)["interfaces"][0]["differences"][0]["desired"], "2048");
   auto a = call("apply", json::object());
   ASSERT_TRUE(a) << a.error().str();
   EXPECT_TRUE((*a)["ok"].get<bool>());
@@ -169,13 +184,60 @@ TEST_F(DaemonEventsTest, ApplyAndDiffAnswerPerSetting) {
       found = true;
     }
   EXPECT_TRUE(found);
-  // a malformed file: refused with its place, keeld's own stay
-  std::ofstream(dir_ + "/bad.toml") << "[[profile]]\nname = 3\n";
-  auto bad = call("apply", json{{"path", dir_ + "/bad.toml"}});
+  // a malformed text: refused with its place, keeld's own stay
+  auto bad = call("apply", files("bad.toml", "[[profile]]\nname = 3\n"));
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("bad.toml:2:"), std::string::npos)
       << bad.error().message();
   EXPECT_EQ(daemon_->manager().profiles().size(), 1U);
+}
+
+// A profile text sent once: applied where it matches, keeld's own stay
+// in force; several files are one set, as a directory is.
+TEST_F(DaemonEventsTest, ApplySentTextOnce) {
+  json args = files("10-rx.toml", kRx2048);
+  args["files"].push_back(
+      {{"name", "20-none.toml"},
+       {"text", "[[profile]]\nname = \"none\"\nmatch.name = \"x*\"\n"}});
+  auto a = call("apply", args);
+  ASSERT_TRUE(a) << a.error().str();
+  EXPECT_TRUE((*a)["ok"].get<bool>());
+  EXPECT_EQ((*a)["interfaces"][0]["rules"][0], "rx-2048");
+  ASSERT_EQ((*a)["warnings"].size(), 1U);
+  EXPECT_EQ((*a)["warnings"][0],
+            "profile none (20-none.toml:1) matches no interface");
+  EXPECT_EQ(nic_->state(2).rings->rx, 2048U);
+  ASSERT_EQ(daemon_->manager().profiles().size(), 1U);
+  EXPECT_EQ(daemon_->manager().profiles()[0].name, "keel-test");
+
+  // one name in two files, as in a directory
+  args["files"][1]["text"] = kRx2048;
+  auto twice = call("diff", args);
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message().find("is already defined at 10-rx.toml"),
+            std::string::npos)
+      << twice.error().message();
+}
+
+// Issue 11: keeld never opens a path a client names (it would open it as
+// root: a FIFO hung the loop, /dev/zero was read without end, parse
+// errors showed pieces of root's files).
+TEST_F(DaemonEventsTest, ApplyAndDiffRefuseAPath) {
+  const std::string own = dir_ + "/profiles/keel.toml";
+  for (const char *cmd : {"apply", "diff"}) {
+    auto r = call(cmd, json{{"path", own}});
+    ASSERT_FALSE(r) << cmd;
+    EXPECT_EQ(r.error().errnum(), EINVAL) << cmd;
+    EXPECT_NE(r.error().message().find("keeld opens no file a client names"),
+              std::string::npos)
+        << r.error().message();
+  }
+  auto empty = call("diff", json::object());
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().errnum(), EINVAL);
+  auto typed = call("diff", json{{"files", json::array({json{{"name", 1}}})}});
+  ASSERT_FALSE(typed);
+  EXPECT_EQ(typed.error().errnum(), EINVAL);
 }
 
 TEST_F(DaemonEventsTest, HistoryAndMetricsFromTheSweeps) {

@@ -18,9 +18,12 @@
 //                           every interface with its profile and drift
 //   show {ifname}           the interface's link data and settings
 //   stats {ifname}          the latest sweep's counters of the interface
-//   apply {path?}           apply a profile file/directory, or reload and
+//   apply {files?}          apply the profile text sent, or reload and
 //                           apply keeld's own; a report per interface
-//   diff {path}             what applying a profile would change
+//   diff {files}            what applying the profile text would change
+//     files: [{"name", "text"}, ...], the texts of a file or of a
+//     directory's *.toml in order, parsed as one set. keeld never opens a
+//     path a client names: a request with "path" is refused (EINVAL).
 //   history {ifname, counter, since_ms?, until_ms?}
 //   export {format, ifname?, since_ms?, until_ms?}
 //   metrics                 the Prometheus exposition text

@@ -195,6 +195,26 @@ sed 's/^/#   /' "$WORK/report"
 check "refused setting reported with the kernel's reason" \
 	grep -qE 'channels.rx +failed +.+' "$WORK/report"
 
+# keelctl sends the text of a directory's files; keeld opens no path a
+# client names (issue 11), and a FIFO does not reach it
+check "keelctl diff of a directory" sh -c \
+	"'$KEELCTL' diff '$WORK/profiles' | grep -qE '^kv0: [0-9]+ difference'"
+refused_path() {
+	echo '{"cmd": "diff", "args": {"path": "/dev/zero"}}' |
+		inns socat -t 2 - "UNIX-CONNECT:$KEELD_SOCKET" |
+		grep -q 'keeld opens no file a client names'
+}
+check "a request naming a path is refused" refused_path
+keelctl_refuses_fifo() {
+	local out
+
+	out=$(timeout 10 "$KEELCTL" apply "$WORK/fifo.toml" 2>&1)
+	[ $? -eq 1 ] && [[ $out == *"is a FIFO, not a regular file"* ]]
+}
+mkfifo "$WORK/fifo.toml"
+check "keelctl refuses a FIFO" keelctl_refuses_fifo
+check "keeld alive after the refused requests" status_has '^kv0 '
+
 kill -TERM "$PID"
 check "SIGTERM: keeld exits" wait_for 10 sh -c "! kill -0 $PID 2> /dev/null"
 wait "$PID"

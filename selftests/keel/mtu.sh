@@ -32,8 +32,14 @@ test_jumbo_ping_df() {
 		fail "B to A, IPv6"
 }
 
+# 2 s of TCP at MTU 9000 from the peer: over 10 MB arrive. Under KASAN
+# (the debug kernel) TCP moves about 50 Mbit/s, and a throughput figure
+# there is smoke, never a gate: 1 MB shows that jumbo TCP moved (a CI
+# run got 6.9 MB against the 10 MB floor there).
 test_jumbo_tcp() {
-	local rx0 rx
+	local rx0 rx floor=$((10 * 1000 * 1000))
+
+	[ "${KEEL_DEBUG_KERNEL:-0}" = 1 ] && floor=$((1000 * 1000))
 
 	defer set_mtu_both 1500
 	set_mtu_both 9000 || fail "cannot set MTU 9000"
@@ -44,7 +50,7 @@ test_jumbo_tcp() {
 	[ "${PIPESTATUS[0]}" -eq 0 ] || fail "iperf3 failed"
 	wait
 	rx=$(($(stat "$NETIF" rx_bytes) - rx0))
-	[ "$rx" -gt $((10 * 1000 * 1000)) ] || fail "received only $rx bytes"
+	[ "$rx" -gt "$floor" ] || fail "received only $rx bytes, floor $floor"
 }
 
 test_mtu_change_running() {

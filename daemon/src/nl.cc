@@ -64,15 +64,23 @@ Result<Socket> Socket::connect(Protocol protocol) {
   SockPtr sock(nl_socket_alloc());
   if (!sock) return Error(ENOMEM, "nl_socket_alloc: out of memory");
 
-  int err;
-  if (protocol == Protocol::kGeneric)
-    err = genl_connect(sock.get());
-  else
-    err = nl_connect(sock.get(), NETLINK_ROUTE);
-  if (err < 0)
-    return nl_error(err, protocol == Protocol::kGeneric
-                             ? "connect NETLINK_GENERIC"
-                             : "connect NETLINK_ROUTE");
+  int err = 0;
+  const char *what = nullptr;
+  switch (protocol) {
+    case Protocol::kRoute:
+      err = nl_connect(sock.get(), NETLINK_ROUTE);
+      what = "connect NETLINK_ROUTE";
+      break;
+    case Protocol::kGeneric:
+      err = genl_connect(sock.get());
+      what = "connect NETLINK_GENERIC";
+      break;
+    case Protocol::kUsersock:
+      err = nl_connect(sock.get(), NETLINK_USERSOCK);
+      what = "connect NETLINK_USERSOCK";
+      break;
+  }
+  if (err < 0) return nl_error(err, what);
   // Extended acks carry the kernel's reason for refusing a request;
   // capped acks keep the echoed request out of them.
   const int one = 1;

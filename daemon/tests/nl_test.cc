@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// Talks to the host kernel over netlink; needs no privilege.
+// Talks to the host kernel over netlink, and to a fake kernel answering
+// with crafted replies (tests/fake_kernel.h); needs no privilege.
 #include "keel/nl.h"
 
 #include <linux/ethtool_netlink.h>
@@ -12,9 +13,11 @@
 #include <cerrno>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "fake_kernel.h"
 #include "keel/links.h"
 
 namespace keel {
@@ -117,6 +120,32 @@ TEST(Request, HandlerErrorStopsTheRequest) {
   EXPECT_EQ(calls, 1);
   // The socket stays usable after the failed request.
   EXPECT_TRUE(sock->family("nlctrl"));
+}
+
+// Collects the payload of every reply the fake kernel sent.
+nl::ReplyHandler collect(std::vector<std::string> &out) {
+  return [&out](nl_msg *reply) -> Result<void> {
+    out.push_back(payload_of(reply));
+    return {};
+  };
+}
+
+// A request to tests/fake_kernel.h's fake kernel: every reply of a dump,
+// across datagrams, in order.
+TEST(FakeKernelDump, Clean) {
+  FakeKernel kernel({{{fake_part("a"), fake_part("b")}, {fake_done()}}});
+  ASSERT_NE(kernel.port(), 0U);
+  auto sock = connect_to(kernel);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto msg = fake_request();
+  ASSERT_TRUE(msg) << msg.error().str();
+  std::vector<std::string> got;
+  auto res = sock->request(std::move(*msg), collect(got), "dump");
+  ASSERT_TRUE(res) << res.error().str();
+  EXPECT_EQ(got, (std::vector<std::string>{"a", "b"}));
+  kernel.finish();
+  ASSERT_EQ(kernel.requests().size(), 1U);
+  EXPECT_NE(kernel.requests()[0].nlmsg_flags & NLM_F_DUMP, 0);
 }
 
 // The kernel's extended ack text reaches the caller.

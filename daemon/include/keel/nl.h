@@ -54,8 +54,10 @@ int nl_to_errno(int nlerr) noexcept;
 Error nl_error(int nlerr, std::string_view what);
 
 enum class Protocol {
-  kRoute,    // NETLINK_ROUTE (rtnetlink: links, addresses, routes)
-  kGeneric,  // NETLINK_GENERIC (ethtool, devlink, netdev families)
+  kRoute,     // NETLINK_ROUTE (rtnetlink: links, addresses, routes)
+  kGeneric,   // NETLINK_GENERIC (ethtool, devlink, netdev families)
+  kUsersock,  // NETLINK_USERSOCK: userspace peers, no kernel side; the
+              // unit tests' fake kernel (tests/fake_kernel.h) listens there
 };
 
 class Msg;

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <poll.h>
 #include <string>
 
 namespace keel::nl {
@@ -95,11 +96,25 @@ int Socket::fd() const noexcept { return nl_socket_get_fd(sock_.get()); }
 
 namespace {
 
-// State of one request while libnl's callbacks run.
-struct RequestState {
+// How long reading the rest of a failed request waits for each further
+// datagram. The kernel queues a reply, or the next part of a dump, before
+// the read that asks for it returns: silence this long means the end was
+// lost (in a datagram that could not be read).
+constexpr int kDrainWaitMs = 1000;
+// The most datagrams read to find that end.
+constexpr int kMaxDrainReads = 1 << 16;
+
+// One attempt at a request while libnl's callbacks run: the messages carrying
+// its sequence number go to the handler until its end (NLMSG_DONE or
+// NLMSG_ERROR) arrives.
+struct Attempt {
+  std::string_view what;
+  uint32_t seq = 0;
   const ReplyHandler *on_reply = nullptr;
-  std::optional<Error> failed;  // the handler's or the kernel's error
+  std::optional<Error> handler_error;  // the first one; later replies skip
+  std::optional<Error> failed;         // a reply that could not be read
   bool done = false;
+  bool interrupted = false;  // a reply had NLM_F_DUMP_INTR
   int kernel_errno = 0;
   std::string extack;
 };
@@ -127,52 +142,98 @@ std::string extack_message(const nlmsgerr *e) {
   return {text, strnlen(text, static_cast<size_t>(nla_len(msg)))};
 }
 
-int on_valid(nl_msg *msg, void *arg) {
-  auto *st = static_cast<RequestState *>(arg);
-  if (st->failed) return NL_SKIP;
-  auto res = (*st->on_reply)(msg);
-  if (!res) st->failed = res.error();
-  return NL_OK;
+void fail(Attempt &at, int errnum, std::string_view why) {
+  if (!at.failed)
+    at.failed = Error(errnum, std::string(at.what) + ": " + std::string(why));
 }
 
-int on_finish(nl_msg * /*msg*/, void *arg) {
-  static_cast<RequestState *>(arg)->done = true;
-  return NL_STOP;
-}
-
-int on_error(sockaddr_nl * /*nla*/, nlmsgerr *e, void *arg) {
-  auto *st = static_cast<RequestState *>(arg);
-  st->done = true;
-  st->kernel_errno = -e->error;
-  st->extack = extack_message(e);
-  return NL_STOP;
+// Every message read comes here first (NL_CB_MSG_IN), and nowhere else:
+// it returns NL_SKIP (on to the next message) or NL_STOP (the end). So
+// libnl's own sequence checks and counters, which its helpers on the
+// same socket rely on (genl_ctrl_resolve()), never see our requests.
+int on_message(nl_msg *msg, void *arg) {
+  auto *at = static_cast<Attempt *>(arg);
+  const nlmsghdr *hdr = nlmsg_hdr(msg);
+  // Not ours: the rest of an earlier request that failed before its end.
+  if (hdr->nlmsg_seq != at->seq) return NL_SKIP;
+  if ((hdr->nlmsg_flags & NLM_F_DUMP_INTR) != 0) at->interrupted = true;
+  switch (hdr->nlmsg_type) {
+    case NLMSG_DONE:
+      at->done = true;
+      return NL_STOP;
+    case NLMSG_ERROR: {
+      if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
+        // Not an end we can trust: read on to the real one, or until
+        // the reply goes quiet.
+        fail(*at, EBADMSG, "truncated NLMSG_ERROR reply");
+        return NL_SKIP;
+      }
+      const auto *e = static_cast<const nlmsgerr *>(nlmsg_data(hdr));
+      at->kernel_errno = -e->error;
+      if (e->error != 0) at->extack = extack_message(e);
+      at->done = true;
+      return NL_STOP;
+    }
+    case NLMSG_NOOP:
+      return NL_SKIP;
+    case NLMSG_OVERRUN:
+      fail(*at, ENOBUFS, "the kernel lost part of the reply (NLMSG_OVERRUN)");
+      return NL_SKIP;
+    default:
+      break;
+  }
+  if (at->failed || at->handler_error) return NL_SKIP;
+  auto res = (*at->on_reply)(msg);
+  if (!res) at->handler_error = res.error();
+  return NL_SKIP;
 }
 
 }  // namespace
+
+uint32_t Socket::next_seq() noexcept {
+  // 0 is NL_AUTO_SEQ, and what notifications carry.
+  if (++seq_ == 0) ++seq_;
+  return seq_;
+}
 
 Result<void> Socket::request(Msg msg, const ReplyHandler &on_reply,
                              std::string_view what) {
   CbPtr cb(nl_cb_alloc(NL_CB_DEFAULT));
   if (!cb) return Error(ENOMEM, std::string(what) + ": nl_cb_alloc failed");
-  RequestState st;
-  st.on_reply = &on_reply;
-  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
-  nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &st);
-  nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_finish, &st);
-  nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &st);
+  Attempt at;
+  at.what = what;
+  at.on_reply = &on_reply;
+  // Our own sequence numbers, not libnl's: see on_message().
+  at.seq = next_seq();
+  nlmsg_hdr(msg.get())->nlmsg_seq = at.seq;
+  nl_cb_set(cb.get(), NL_CB_MSG_IN, NL_CB_CUSTOM, on_message, &at);
 
   int err = nl_send_auto(sock_.get(), msg.get());
   if (err < 0) return nl_error(err, what);
-  while (!st.done) {
+  int drain_reads = 0;
+  while (!at.done) {
+    if (at.failed) {
+      // A reply could not be read. Read the rest and drop it, so the
+      // next request on this socket starts clean (a dump still running
+      // would also make the kernel refuse the next one with EBUSY).
+      // Whatever is left if the end never comes, the next request skips
+      // by its sequence number.
+      if (++drain_reads > kMaxDrainReads) break;
+      pollfd pfd{.fd = fd(), .events = POLLIN, .revents = 0};
+      if (::poll(&pfd, 1, kDrainWaitMs) <= 0 || (pfd.revents & POLLIN) == 0)
+        break;
+    }
     err = nl_recvmsgs(sock_.get(), cb.get());
-    if (err < 0 && st.kernel_errno == 0) return nl_error(err, what);
+    if (err < 0 && !at.failed) at.failed = nl_error(err, what);
   }
-  if (st.kernel_errno != 0) {
-    if (!st.extack.empty())
-      return Error(st.kernel_errno, std::string(what) + ": " + st.extack);
-    return Error::from_errno(st.kernel_errno, what);
+  if (at.failed) return *at.failed;
+  if (at.kernel_errno != 0) {
+    if (!at.extack.empty())
+      return Error(at.kernel_errno, std::string(what) + ": " + at.extack);
+    return Error::from_errno(at.kernel_errno, what);
   }
-  if (st.failed) return *st.failed;
+  if (at.interrupted) return nl_error(-NLE_DUMP_INTR, what);
+  if (at.handler_error) return *at.handler_error;
   return {};
 }
 

@@ -81,6 +81,15 @@ class Socket {
   // for the kernel's ack or the dump's end. A kernel error becomes
   // Error(errno, "what: <extack message>") or, without an extack message,
   // Error(errno, "what: <strerror>").
+  //
+  // Replies are told apart by sequence number: each request gets a fresh
+  // one from the socket's own counter (not libnl's, which its helpers
+  // such as genl_ctrl_resolve() keep using), and anything else read
+  // meanwhile is skipped. A reply that cannot be read (a datagram larger
+  // than the receive buffer, a truncated NLMSG_ERROR) fails the request,
+  // but only once the rest of its replies are read and dropped, up to its
+  // end or about a second of silence: the next request finds the socket
+  // clean.
   Result<void> request(Msg msg, const ReplyHandler &on_reply,
                        std::string_view what);
 
@@ -94,8 +103,12 @@ class Socket {
   Socket(SockPtr sock, Protocol protocol)
       : sock_(std::move(sock)), protocol_(protocol) {}
 
+  // The sequence number of the next request; never 0 (NL_AUTO_SEQ).
+  uint32_t next_seq() noexcept;
+
   SockPtr sock_;
   Protocol protocol_;
+  uint32_t seq_ = 0;  // the last sequence number request() used
   std::map<std::string, int, std::less<>> families_;
 };
 

@@ -104,15 +104,14 @@ constexpr int kDrainWaitMs = 1000;
 // The most datagrams read to find that end.
 constexpr int kMaxDrainReads = 1 << 16;
 
-// One attempt at a request while libnl's callbacks run: the messages carrying
-// its sequence number go to the handler until its end (NLMSG_DONE or
-// NLMSG_ERROR) arrives.
+// One attempt at a request while libnl's callbacks run: the messages
+// carrying its sequence number, kept until its end (NLMSG_DONE or
+// NLMSG_ERROR) arrives. Those of an interrupted dump are dropped.
 struct Attempt {
   std::string_view what;
   uint32_t seq = 0;
-  const ReplyHandler *on_reply = nullptr;
-  std::optional<Error> handler_error;  // the first one; later replies skip
-  std::optional<Error> failed;         // a reply that could not be read
+  std::vector<Msg> replies;
+  std::optional<Error> failed;  // a reply that could not be read
   bool done = false;
   bool interrupted = false;  // a reply had NLM_F_DUMP_INTR
   int kernel_errno = 0;
@@ -156,7 +155,11 @@ int on_message(nl_msg *msg, void *arg) {
   const nlmsghdr *hdr = nlmsg_hdr(msg);
   // Not ours: the rest of an earlier request that failed before its end.
   if (hdr->nlmsg_seq != at->seq) return NL_SKIP;
-  if ((hdr->nlmsg_flags & NLM_F_DUMP_INTR) != 0) at->interrupted = true;
+  if ((hdr->nlmsg_flags & NLM_F_DUMP_INTR) != 0) {
+    // Read on to the end, keeping nothing: the dump is asked for again.
+    at->interrupted = true;
+    at->replies.clear();
+  }
   switch (hdr->nlmsg_type) {
     case NLMSG_DONE:
       at->done = true;
@@ -182,10 +185,48 @@ int on_message(nl_msg *msg, void *arg) {
     default:
       break;
   }
-  if (at->failed || at->handler_error) return NL_SKIP;
-  auto res = (*at->on_reply)(msg);
-  if (!res) at->handler_error = res.error();
+  if (at->failed || at->interrupted) return NL_SKIP;
+  // libnl frees msg after this call; the reference taken here is the
+  // Msg's.
+  nlmsg_get(msg);
+  at->replies.push_back(Msg::adopt(msg));
   return NL_SKIP;
+}
+
+// Send msg as at.seq's attempt and read its replies into at; a reply that
+// cannot be read or the kernel's error is the result.
+Result<void> exchange(nl_sock *sock, nl_msg *msg, Attempt &at) {
+  CbPtr cb(nl_cb_alloc(NL_CB_DEFAULT));
+  if (!cb) return Error(ENOMEM, std::string(at.what) + ": nl_cb_alloc failed");
+  nl_cb_set(cb.get(), NL_CB_MSG_IN, NL_CB_CUSTOM, on_message, &at);
+  // Our own sequence numbers, not libnl's: see on_message().
+  nlmsg_hdr(msg)->nlmsg_seq = at.seq;
+
+  int err = nl_send_auto(sock, msg);
+  if (err < 0) return nl_error(err, at.what);
+  int drain_reads = 0;
+  while (!at.done) {
+    if (at.failed) {
+      // A reply could not be read. Read the rest and drop it, so the
+      // next request on this socket starts clean (a dump still running
+      // would also make the kernel refuse the next one with EBUSY).
+      // Whatever is left if the end never comes, the next request skips
+      // by its sequence number.
+      if (++drain_reads > kMaxDrainReads) break;
+      pollfd pfd{.fd = nl_socket_get_fd(sock), .events = POLLIN, .revents = 0};
+      if (::poll(&pfd, 1, kDrainWaitMs) <= 0 || (pfd.revents & POLLIN) == 0)
+        break;
+    }
+    err = nl_recvmsgs(sock, cb.get());
+    if (err < 0 && !at.failed) at.failed = nl_error(err, at.what);
+  }
+  if (at.failed) return *at.failed;
+  if (at.kernel_errno != 0) {
+    if (!at.extack.empty())
+      return Error(at.kernel_errno, std::string(at.what) + ": " + at.extack);
+    return Error::from_errno(at.kernel_errno, at.what);
+  }
+  return {};
 }
 
 }  // namespace
@@ -198,43 +239,22 @@ uint32_t Socket::next_seq() noexcept {
 
 Result<void> Socket::request(Msg msg, const ReplyHandler &on_reply,
                              std::string_view what) {
-  CbPtr cb(nl_cb_alloc(NL_CB_DEFAULT));
-  if (!cb) return Error(ENOMEM, std::string(what) + ": nl_cb_alloc failed");
-  Attempt at;
-  at.what = what;
-  at.on_reply = &on_reply;
-  // Our own sequence numbers, not libnl's: see on_message().
-  at.seq = next_seq();
-  nlmsg_hdr(msg.get())->nlmsg_seq = at.seq;
-  nl_cb_set(cb.get(), NL_CB_MSG_IN, NL_CB_CUSTOM, on_message, &at);
-
-  int err = nl_send_auto(sock_.get(), msg.get());
-  if (err < 0) return nl_error(err, what);
-  int drain_reads = 0;
-  while (!at.done) {
-    if (at.failed) {
-      // A reply could not be read. Read the rest and drop it, so the
-      // next request on this socket starts clean (a dump still running
-      // would also make the kernel refuse the next one with EBUSY).
-      // Whatever is left if the end never comes, the next request skips
-      // by its sequence number.
-      if (++drain_reads > kMaxDrainReads) break;
-      pollfd pfd{.fd = fd(), .events = POLLIN, .revents = 0};
-      if (::poll(&pfd, 1, kDrainWaitMs) <= 0 || (pfd.revents & POLLIN) == 0)
-        break;
+  for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
+    Attempt at;
+    at.what = what;
+    // A fresh number for each attempt: nothing of an earlier one counts.
+    at.seq = next_seq();
+    if (auto res = exchange(sock_.get(), msg.get(), at); !res) return res;
+    if (at.interrupted) continue;
+    for (const Msg &reply : at.replies) {
+      if (auto res = on_reply(reply.get()); !res) return res;
     }
-    err = nl_recvmsgs(sock_.get(), cb.get());
-    if (err < 0 && !at.failed) at.failed = nl_error(err, what);
+    return {};
   }
-  if (at.failed) return *at.failed;
-  if (at.kernel_errno != 0) {
-    if (!at.extack.empty())
-      return Error(at.kernel_errno, std::string(what) + ": " + at.extack);
-    return Error::from_errno(at.kernel_errno, what);
-  }
-  if (at.interrupted) return nl_error(-NLE_DUMP_INTR, what);
-  if (at.handler_error) return *at.handler_error;
-  return {};
+  return Error(EAGAIN, std::string(what) + ": dump interrupted " +
+                           std::to_string(kDumpAttempts) +
+                           " times in a row (what the kernel listed kept "
+                           "changing while it was read)");
 }
 
 Result<int> Socket::family(std::string_view name) {

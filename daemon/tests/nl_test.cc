@@ -149,6 +149,63 @@ TEST(FakeKernelDump, Clean) {
   EXPECT_NE(kernel.requests()[0].nlmsg_flags & NLM_F_DUMP, 0);
 }
 
+// Issue 11: a dump the kernel marks NLM_F_DUMP_INTR (what it listed
+// changed while it was read) is asked for again; the interrupted
+// attempt's replies, flagged or not, never reach the handler.
+TEST(FakeKernelDump, InterruptedIsRestarted) {
+  FakeKernel kernel({
+      {{fake_part("a1")},
+       {fake_part("b1", NLM_F_DUMP_INTR), fake_done(NLM_F_DUMP_INTR)}},
+      {{fake_part("a2"), fake_part("b2")}, {fake_done()}},
+  });
+  ASSERT_NE(kernel.port(), 0U);
+  auto sock = connect_to(kernel);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto msg = fake_request();
+  ASSERT_TRUE(msg) << msg.error().str();
+  std::vector<std::string> got;
+  auto res = sock->request(std::move(*msg), collect(got), "dump");
+  ASSERT_TRUE(res) << res.error().str();
+  EXPECT_EQ(got, (std::vector<std::string>{"a2", "b2"}));
+  kernel.finish();
+  ASSERT_EQ(kernel.requests().size(), 2U);
+  EXPECT_NE(kernel.requests()[0].nlmsg_seq, kernel.requests()[1].nlmsg_seq);
+}
+
+// A dump interrupted kDumpAttempts times in a row is an error that says
+// so; the socket answers the next request.
+TEST(FakeKernelDump, InterruptedEveryTimeGivesUp) {
+  const FakeResponse interrupted{
+      {fake_part("x", NLM_F_DUMP_INTR), fake_done(NLM_F_DUMP_INTR)}};
+  std::vector<FakeResponse> script(nl::kDumpAttempts, interrupted);
+  script.push_back({{fake_part("y"), fake_done()}});
+  FakeKernel kernel(script);
+  ASSERT_NE(kernel.port(), 0U);
+  auto sock = connect_to(kernel);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto msg = fake_request();
+  ASSERT_TRUE(msg) << msg.error().str();
+  std::vector<std::string> got;
+  auto res = sock->request(std::move(*msg), collect(got), "list links");
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().errnum(), EAGAIN);
+  EXPECT_NE(res.error().message().find("list links: dump interrupted " +
+                                       std::to_string(nl::kDumpAttempts) +
+                                       " times in a row"),
+            std::string::npos)
+      << res.error().message();
+  EXPECT_TRUE(got.empty());
+
+  auto next = fake_request();
+  ASSERT_TRUE(next) << next.error().str();
+  res = sock->request(std::move(*next), collect(got), "next");
+  ASSERT_TRUE(res) << res.error().str();
+  EXPECT_EQ(got, (std::vector<std::string>{"y"}));
+  kernel.finish();
+  EXPECT_EQ(kernel.requests().size(),
+            static_cast<size_t>(nl::kDumpAttempts) + 1);
+}
+
 // What one request to the fake kernel gave.
 struct Outcome {
   std::string error;       // Error::str(); "" when it succeeded

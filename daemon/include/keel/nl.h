@@ -66,6 +66,10 @@ class Msg;
 // call. An Error return stops the request and becomes its result.
 using ReplyHandler = std::function<Result<void>(nl_msg *)>;
 
+// How many times Socket::request() sends a dump the kernel keeps
+// interrupting before it gives up.
+inline constexpr int kDumpAttempts = 5;
+
 // A connected netlink socket. Sockets ask the kernel for extended acks
 // (NETLINK_EXT_ACK), so a refused request reports the kernel's message.
 class Socket {
@@ -77,10 +81,18 @@ class Socket {
   // The file descriptor, for poll(); owned by the socket.
   [[nodiscard]] int fd() const noexcept;
 
-  // Send msg (a request or a dump), hand every reply to on_reply and wait
-  // for the kernel's ack or the dump's end. A kernel error becomes
-  // Error(errno, "what: <extack message>") or, without an extack message,
-  // Error(errno, "what: <strerror>").
+  // Send msg (a request or a dump), read every reply up to the kernel's
+  // ack or the dump's end, then hand the replies to on_reply in order; the
+  // first Error it returns stops that and is the result. A kernel error
+  // becomes Error(errno, "what: <extack message>") or, without an extack
+  // message, Error(errno, "what: <strerror>").
+  //
+  // A dump whose replies carry NLM_F_DUMP_INTR (what the kernel listed
+  // changed while it was read: entries may be missing or twice there) is
+  // read to its end, dropped and asked for again: on_reply only ever sees
+  // a whole dump that was not interrupted. After kDumpAttempts interrupted
+  // ones in a row: Error(EAGAIN, "what: dump interrupted 5 times in a row
+  // ...").
   //
   // Replies are told apart by sequence number: each request gets a fresh
   // one from the socket's own counter (not libnl's, which its helpers

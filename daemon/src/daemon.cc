@@ -12,6 +12,7 @@
 #include <limits>
 #include <set>
 #include <unistd.h>
+#include <utility>
 
 #include "keel/json.h"
 #include "keel/log.h"
@@ -244,6 +245,8 @@ void Daemon::on_timer() {
   // MHD closes idle connections from dispatch(); give it a chance even
   // when no scraper is talking.
   if (metrics_) metrics_->dispatch();
+  // Notifications whose links could not be listed (handle_events()).
+  handle_pending_links();
   auto res = sweep();
   if (!res) log_warning("sweep: " + res.error().message());
   if (!archive_) return;
@@ -272,33 +275,47 @@ void Daemon::handle_events() {
   }
   if (events->empty()) return;
   stats_.events += events->size();
+  // The kernel sends each event once, and read() has consumed them: what
+  // they ask for is added to what is pending and stays there until it has
+  // been done. If the links cannot be listed now (a dump the kernel kept
+  // interrupting), the next sweep tick tries again, instead of a new
+  // interface never getting its profile (issue 11).
+  for (const LinkEvent &ev : *events) {
+    switch (ev.kind) {
+      case LinkEvent::Kind::kRemoved:
+        // Needs no listing.
+        manager_->link_removed(ev.ifindex);
+        pending_links_.erase(ev.ifindex);
+        break;
+      case LinkEvent::Kind::kResync:
+        stats_.event_resyncs++;
+        pending_resync_ = true;
+        break;
+      default:
+        pending_links_.insert(ev.ifindex);
+        break;
+    }
+  }
+  handle_pending_links();
+}
+
+void Daemon::handle_pending_links() {
+  if (pending_links_.empty() && !pending_resync_) return;
   auto links = nic_->links();
   if (!links) {
-    log_warning("notifications: " + links.error().message());
+    log_warning("notifications: " + links.error().message() +
+                " (trying again at the next sweep)");
     return;
   }
+  // One check per interface, however many events it had.
+  std::set<int> changed = std::exchange(pending_links_, {});
+  if (std::exchange(pending_resync_, false))
+    for (const LinkInfo &l : *links) changed.insert(l.ifindex);
   auto link_of = [&](int ifindex) -> const LinkInfo * {
     for (const LinkInfo &l : *links)
       if (l.ifindex == ifindex) return &l;
     return nullptr;
   };
-  // One check per interface per batch, however many events it had.
-  std::set<int> changed;
-  for (const LinkEvent &ev : *events) {
-    switch (ev.kind) {
-      case LinkEvent::Kind::kRemoved:
-        manager_->link_removed(ev.ifindex);
-        changed.erase(ev.ifindex);
-        break;
-      case LinkEvent::Kind::kResync:
-        stats_.event_resyncs++;
-        for (const LinkInfo &l : *links) changed.insert(l.ifindex);
-        break;
-      default:
-        changed.insert(ev.ifindex);
-        break;
-    }
-  }
   for (int ifindex : changed) {
     const LinkInfo *link = link_of(ifindex);
     if (link == nullptr) continue;

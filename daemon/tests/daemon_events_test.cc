@@ -145,6 +145,43 @@ TEST_F(DaemonEventsTest, EthtoolNotificationFindsDrift) {
   EXPECT_EQ((*r)["interfaces"][0]["drift"], 1);
 }
 
+// Issue 11: events already read are not lost when listing the links
+// fails (a dump the kernel kept interrupting): they stay pending, and a
+// later loop turn gives the new interface its profile.
+TEST_F(DaemonEventsTest, NewInterfaceGetsItsProfileAfterAFailedListing) {
+  // The first sweep and drift check, both due at once, are done.
+  for (int i = 0; i < 100 && daemon_->stats().sweeps < 2; i++)
+    daemon_->step(20);
+  const int listed = nic_->calls(FakeNic::Op::kLinks);
+  nic_->add(keel_link(7, "eth7"), settings());
+  nic_->fail(FakeNic::Op::kLinks, EAGAIN, "dump interrupted 5 times in a row",
+             1);
+  events_->push(LinkEvent::Kind::kNew, 7, "eth7");
+  for (int i = 0; i < 50 && daemon_->manager().managed(7) == nullptr; i++)
+    daemon_->step(20);
+  ASSERT_NE(daemon_->manager().managed(7), nullptr);
+  EXPECT_EQ(nic_->state(7).mtu, 4000U);
+  EXPECT_EQ(nic_->state(7).rings->rx, 512U);
+  EXPECT_GE(nic_->calls(FakeNic::Op::kLinks), listed + 2);
+  EXPECT_EQ(daemon_->stats().events, 1U);
+}
+
+// The same for a resync (the kernel dropped notifications): every
+// interface is checked once the links can be listed again.
+TEST_F(DaemonEventsTest, ResyncSurvivesAFailedListing) {
+  for (int i = 0; i < 100 && daemon_->stats().sweeps < 2; i++)
+    daemon_->step(20);
+  nic_->add(keel_link(8, "eth8"), settings());
+  nic_->fail(FakeNic::Op::kLinks, EAGAIN, "dump interrupted 5 times in a row",
+             1);
+  events_->push(LinkEvent::Kind::kResync, 0, "");
+  for (int i = 0; i < 50 && daemon_->manager().managed(8) == nullptr; i++)
+    daemon_->step(20);
+  ASSERT_NE(daemon_->manager().managed(8), nullptr);
+  EXPECT_EQ(nic_->state(8).mtu, 4000U);
+  EXPECT_EQ(daemon_->stats().event_resyncs, 1U);
+}
+
 // The profile text a client sends with apply or diff.
 json files(const std::string &name, const std::string &text) {
   return json{{"files", json::array({json{{"name", name}, {"text", text}}})}};

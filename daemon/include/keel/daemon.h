@@ -10,7 +10,9 @@
 // the latest per interface for the control commands and the metrics, and
 // records them in the archive. Notifications apply profiles to
 // interfaces that appear or are renamed and check managed interfaces for
-// drift at once; the drift timer checks them all periodically.
+// drift at once; the drift timer checks them all periodically. What
+// notifications asked for stays pending while the links cannot be listed,
+// and the sweep timer tries again.
 //
 // Control commands served here (see control.h for the protocol and
 // Documentation/keeld.rst for the answers):
@@ -39,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -133,6 +136,9 @@ class Daemon {
   Result<LinkInfo> find_link(const std::string &name);
   void handle_signals();
   void handle_events();
+  // Look at the interfaces events named (all after a resync) once the
+  // links can be listed; until then they stay pending.
+  void handle_pending_links();
   void on_timer();
   void stop();
   Result<nlohmann::json> apply_command(const nlohmann::json &args);
@@ -155,6 +161,8 @@ class Daemon {
   DaemonStats stats_;
   int64_t last_sweep_ms_ = 0;                    // wall clock, epoch ms
   std::map<std::string, IfaceCounters> latest_;  // by interface name
+  std::set<int> pending_links_;  // ifindexes events named, not yet handled
+  bool pending_resync_ = false;  // a resync not yet handled: every link
 };
 
 }  // namespace keel

@@ -118,16 +118,10 @@ struct Attempt {
   std::string extack;
 };
 
-// The extack message of an NLMSG_ERROR, if the kernel sent one.
-std::string extack_message(const nlmsgerr *e) {
-  // e is the payload of an nlmsghdr; the TLVs follow the (capped) echo
-  // of the request.
-  const auto *hdr = reinterpret_cast<const nlmsghdr *>(
-      reinterpret_cast<const char *>(e) - NLMSG_HDRLEN);
+// The extack message of an NLMSG_ERROR or NLMSG_DONE whose extack TLVs
+// start off bytes into the message, if the kernel sent one.
+std::string extack_at(const nlmsghdr *hdr, size_t off) {
   if ((hdr->nlmsg_flags & NLM_F_ACK_TLVS) == 0) return {};
-  size_t off = NLMSG_HDRLEN + sizeof(*e);
-  if ((hdr->nlmsg_flags & NLM_F_CAPPED) == 0)
-    off += e->msg.nlmsg_len - NLMSG_HDRLEN;
   if (hdr->nlmsg_len <= off) return {};
   auto *head = reinterpret_cast<nlattr *>(
       const_cast<char *>(reinterpret_cast<const char *>(hdr) + off));
@@ -139,6 +133,18 @@ std::string extack_message(const nlmsgerr *e) {
   if (msg == nullptr || nla_len(msg) <= 0) return {};
   const auto *text = static_cast<const char *>(nla_data(msg));
   return {text, strnlen(text, static_cast<size_t>(nla_len(msg)))};
+}
+
+// The extack message of an NLMSG_ERROR, if the kernel sent one.
+std::string extack_message(const nlmsgerr *e) {
+  // e is the payload of an nlmsghdr; the TLVs follow the (capped) echo
+  // of the request.
+  const auto *hdr = reinterpret_cast<const nlmsghdr *>(
+      reinterpret_cast<const char *>(e) - NLMSG_HDRLEN);
+  size_t off = NLMSG_HDRLEN + sizeof(*e);
+  if ((hdr->nlmsg_flags & NLM_F_CAPPED) == 0)
+    off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+  return extack_at(hdr, off);
 }
 
 void fail(Attempt &at, int errnum, std::string_view why) {
@@ -162,6 +168,16 @@ int on_message(nl_msg *msg, void *arg) {
   }
   switch (hdr->nlmsg_type) {
     case NLMSG_DONE:
+      // A dump the kernel could not finish ends with -errno here, and
+      // maybe an extack message after it; what came before is a part.
+      if (hdr->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+        int err = 0;
+        std::memcpy(&err, nlmsg_data(hdr), sizeof(err));
+        if (err < 0) {
+          at->kernel_errno = -err;
+          at->extack = extack_at(hdr, NLMSG_LENGTH(sizeof(err)));
+        }
+      }
       at->done = true;
       return NL_STOP;
     case NLMSG_ERROR: {

@@ -62,6 +62,25 @@ inline FakeReply fake_done(uint16_t flags = 0) {
                    std::string(sizeof(int), '\0'), 0};
 }
 
+// The end of a dump the kernel could not finish: NLMSG_DONE carrying
+// -errnum, and extack as its NLMSGERR_ATTR_MSG when not empty.
+inline FakeReply fake_done_error(int errnum, const std::string &extack = "") {
+  const int err = -errnum;
+  std::string payload(sizeof(err), '\0');
+  std::memcpy(payload.data(), &err, sizeof(err));
+  uint16_t flags = NLM_F_MULTI;
+  if (!extack.empty()) {
+    flags |= NLM_F_ACK_TLVS;
+    nlattr attr{};
+    attr.nla_len = static_cast<uint16_t>(NLA_HDRLEN + extack.size() + 1);
+    attr.nla_type = NLMSGERR_ATTR_MSG;
+    payload.append(reinterpret_cast<const char *>(&attr), sizeof(attr));
+    payload += extack;
+    payload.resize(NLMSG_ALIGN(payload.size() + 1), '\0');
+  }
+  return FakeReply{NLMSG_DONE, flags, std::move(payload), 0};
+}
+
 // An NLMSG_ERROR too short to hold a struct nlmsgerr: a reply that cannot
 // be parsed.
 inline FakeReply fake_truncated_error() {

@@ -206,6 +206,38 @@ TEST(FakeKernelDump, InterruptedEveryTimeGivesUp) {
             static_cast<size_t>(nl::kDumpAttempts) + 1);
 }
 
+// A dump the kernel could not finish says why in its NLMSG_DONE: the
+// request fails with that errno, and the part read is not handed on as
+// if it were the whole.
+TEST(FakeKernelDump, DoneWithAnError) {
+  FakeKernel kernel({
+      {{fake_part("a1")}, {fake_done_error(EMSGSIZE)}},
+      {{fake_part("a2")}, {fake_done_error(ENODEV, "no such device")}},
+      {{fake_part("a3")}, {fake_done()}},
+  });
+  ASSERT_NE(kernel.port(), 0U);
+  auto sock = connect_to(kernel);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto msg = fake_request();
+  ASSERT_TRUE(msg) << msg.error().str();
+  std::vector<std::string> got;
+  auto res = sock->request(std::move(*msg), collect(got), "list links");
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().str(), "list links: Message too long (EMSGSIZE)");
+  EXPECT_TRUE(got.empty());
+  // with the kernel's extack message
+  auto second = fake_request();
+  ASSERT_TRUE(second) << second.error().str();
+  res = sock->request(std::move(*second), collect(got), "second");
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().str(), "second: no such device (ENODEV)");
+  auto next = fake_request();
+  ASSERT_TRUE(next) << next.error().str();
+  res = sock->request(std::move(*next), collect(got), "next");
+  ASSERT_TRUE(res) << res.error().str();
+  EXPECT_EQ(got, (std::vector<std::string>{"a3"}));
+}
+
 // What one request to the fake kernel gave.
 struct Outcome {
   std::string error;       // Error::str(); "" when it succeeded

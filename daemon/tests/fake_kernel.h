@@ -10,8 +10,9 @@
 // the true nlmsg_len.
 //
 // Ownership: owns its socket, a stop eventfd and the thread that answers.
-// Threading: the answers come from that thread; requests() may be read
-// only after finish(), which stops and joins it (the destructor does too).
+// Threading: the answers come from that thread; requests() and
+// request_payloads() may be read only after finish(), which stops and
+// joins it (the destructor does too).
 #pragma once
 
 #include <linux/netlink.h>
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -81,6 +83,34 @@ inline FakeReply fake_done_error(int errnum, const std::string &extack = "") {
   return FakeReply{NLMSG_DONE, flags, std::move(payload), 0};
 }
 
+// The end of a dump the kernel could not finish because of an attribute
+// of the request, as NL_SET_BAD_ATTR() without a message reports it:
+// NLMSG_DONE carrying -errnum and NLMSGERR_ATTR_OFFS, the attribute's
+// offset in the request.
+inline FakeReply fake_done_bad_attr(int errnum, uint32_t offset) {
+  const int err = -errnum;
+  std::string payload(sizeof(err), '\0');
+  std::memcpy(payload.data(), &err, sizeof(err));
+  nlattr attr{};
+  attr.nla_len = static_cast<uint16_t>(NLA_HDRLEN + sizeof(offset));
+  attr.nla_type = NLMSGERR_ATTR_OFFS;
+  payload.append(reinterpret_cast<const char *>(&attr), sizeof(attr));
+  payload.append(reinterpret_cast<const char *>(&offset), sizeof(offset));
+  return FakeReply{NLMSG_DONE,
+                   static_cast<uint16_t>(NLM_F_MULTI | NLM_F_ACK_TLVS),
+                   std::move(payload), 0};
+}
+
+// A request the kernel refused: NLMSG_ERROR carrying -errnum and, as for
+// a socket with NETLINK_CAP_ACK, just a request header (zeroed here).
+inline FakeReply fake_error(int errnum) {
+  nlmsgerr e{};
+  e.error = -errnum;
+  return FakeReply{NLMSG_ERROR, NLM_F_CAPPED,
+                   std::string(reinterpret_cast<const char *>(&e), sizeof(e)),
+                   0};
+}
+
 // An NLMSG_ERROR too short to hold a struct nlmsgerr: a reply that cannot
 // be parsed.
 inline FakeReply fake_truncated_error() {
@@ -126,6 +156,10 @@ class FakeKernel {
   [[nodiscard]] const std::vector<nlmsghdr> &requests() const {
     return requests_;
   }
+  // What followed each of those headers; after finish().
+  [[nodiscard]] const std::vector<std::string> &request_payloads() const {
+    return payloads_;
+  }
 
  private:
   // Gives up when no request comes for this long (a test that failed).
@@ -147,6 +181,10 @@ class FakeKernel {
       nlmsghdr request{};
       std::memcpy(&request, buf.data(), sizeof(request));
       requests_.push_back(request);
+      const size_t end = std::min(static_cast<size_t>(n),
+                                  static_cast<size_t>(request.nlmsg_len));
+      payloads_.emplace_back(buf.data() + std::min(end, sizeof(request)),
+                             buf.data() + end);
       for (const FakeDatagram &d : response) {
         const std::string bytes = datagram(d, request.nlmsg_seq, from.nl_pid);
         if (::sendto(sock_.get(), bytes.data(), bytes.size(), 0,
@@ -180,7 +218,8 @@ class FakeKernel {
   Fd stop_;
   std::vector<FakeResponse> script_;
   uint32_t port_ = 0;
-  std::vector<nlmsghdr> requests_;  // written by thread_ until finish()
+  std::vector<nlmsghdr> requests_;     // written by thread_ until finish()
+  std::vector<std::string> payloads_;  // likewise
   std::thread thread_;
 };
 

@@ -474,6 +474,16 @@ Result<std::unique_ptr<CounterReader>> CounterReader::open() {
   return r;
 }
 
+std::unique_ptr<CounterReader> CounterReader::over(nl::Socket sock, int ethtool,
+                                                   int netdev, Fd ioctl_fd) {
+  auto r = std::make_unique<CounterReader>(Key(), std::move(sock),
+                                           std::move(ioctl_fd));
+  r->ethtool_ = ethtool;
+  r->netdev_ = netdev;
+  if (ethtool >= 0) r->std_names_ = counters::builtin_stats_strings();
+  return r;
+}
+
 Result<std::vector<Counter>> CounterReader::read(const LinkInfo &link) {
   std::vector<Counter> out;
   using Step =
@@ -620,6 +630,7 @@ Result<const CounterReader::DriverNames *> CounterReader::driver_names(
 
 Result<void> CounterReader::read_driver(const LinkInfo &link,
                                         std::vector<Counter> &out) {
+  if (!ioctl_fd_.valid()) return {};
   // The ioctl names the interface: make sure the name is still this
   // link's, or we would report another interface's counters.
   auto index = ethtool_ioctl::ifindex_of(ioctl_fd_, link.name);

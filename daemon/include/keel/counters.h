@@ -139,7 +139,16 @@ class CounterReader {
   // "netdev" families (either may be absent: its groups are skipped).
   static Result<std::unique_ptr<CounterReader>> open();
 
-  // Only open() can make the key; public so that make_unique can construct.
+  // A reader over sock, whose peer has the "ethtool" and "netdev"
+  // families as ethtool and netdev (-1: it has none), asking it nothing
+  // before read(): for tests against tests/fake_kernel.h. Without
+  // ioctl_fd (an invalid Fd) there is no group "driver"; the ethtool
+  // names are the built-in ones.
+  static std::unique_ptr<CounterReader> over(nl::Socket sock, int ethtool,
+                                             int netdev, Fd ioctl_fd);
+
+  // Only open() and over() can make the key; public so that make_unique
+  // can construct.
   class Key {
     friend class CounterReader;
     Key() = default;
@@ -176,7 +185,7 @@ class CounterReader {
                                            uint32_t count);
 
   nl::Socket sock_;
-  Fd ioctl_fd_;       // AF_INET datagram socket for SIOCETHTOOL
+  Fd ioctl_fd_;       // AF_INET datagram socket for SIOCETHTOOL, or none
   int ethtool_ = -1;  // family ids; -1 if the kernel has none
   int netdev_ = -1;
   bool qstats_ok_ = true;      // cleared when the kernel lacks the command

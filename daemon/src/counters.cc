@@ -561,7 +561,7 @@ Result<void> CounterReader::read_pause(const LinkInfo &link,
 
 Result<void> CounterReader::read_qstats(const LinkInfo &link,
                                         std::vector<Counter> &out) {
-  if (netdev_ < 0 || !qstats_ok_) return {};
+  if (netdev_ < 0) return {};
   auto msg = nl::genl_msg(netdev_, NETDEV_CMD_QSTATS_GET, NLM_F_DUMP);
   if (!msg) return msg.error();
   if (auto r = nl::put_u32(*msg, NETDEV_A_QSTATS_IFINDEX,
@@ -580,11 +580,14 @@ Result<void> CounterReader::read_qstats(const LinkInfo &link,
       },
       what("netdev qstats get", link));
   if (!res) {
-    // A device without queue stats answers with an empty dump; only a
-    // kernel without the command says EOPNOTSUPP.
-    if (res.error().errnum() != EOPNOTSUPP) return res;
-    qstats_ok_ = false;
-    return {};
+    // EOPNOTSUPP: this device has no queue statistics (a dump filtered
+    // by it ends with that in its NLMSG_DONE, see
+    // netdev_nl_qstats_get_dumpit()), or the kernel has no qstats-get
+    // (an NLMSG_ERROR). Only the first says nothing of other devices,
+    // and the two cannot be told apart here: ask again for each device,
+    // each time. The answer is one short message.
+    if (res.error().errnum() == EOPNOTSUPP) return {};
+    return res;
   }
   out.insert(out.end(), got.begin(), got.end());
   return {};
@@ -604,8 +607,10 @@ Result<void> CounterReader::read_page_pools(const LinkInfo &link,
       },
       what("netdev page-pool-stats get", link));
   if (!res) {
-    // No CONFIG_PAGE_POOL_STATS, or no CAP_NET_ADMIN: neither changes
-    // while we run, so stop asking.
+    // No CONFIG_PAGE_POOL_STATS (6.12 then has no such command, an
+    // NLMSG_ERROR), or no CAP_NET_ADMIN: neither changes while we run,
+    // so stop asking. The dump covers every device, so unlike qstats'
+    // its EOPNOTSUPP is never one device's.
     const int e = res.error().errnum();
     if (e != EOPNOTSUPP && e != EPERM) return res;
     page_pools_ok_ = false;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // The counter parsers on hand-built replies (no privilege, no kernel),
-// plus a few read-only checks against the host kernel.
+// CounterReader against a fake kernel (tests/fake_kernel.h), plus a few
+// read-only checks against the host kernel.
 #include "keel/counters.h"
 
 #include <linux/ethtool.h>
@@ -12,15 +13,26 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <ostream>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "fake_kernel.h"
 #include "keel/links.h"
 
 namespace keel {
+
+// For gtest's messages.
+std::ostream &operator<<(std::ostream &os, const Counter &c) {
+  return os << c.group << "." << (c.queue.empty() ? "" : c.queue + ".")
+            << c.name << "=" << c.value;
+}
+
 namespace {
 
 // A generic netlink message to fill with a reply's attributes.
@@ -380,6 +392,139 @@ TEST(Driver, PairsNamesWithValues) {
 
 // The built-in names match what this kernel says (read-only, no
 // privilege). Extra names of a newer kernel are fine.
+// CounterReader against tests/fake_kernel.h, which answers as Linux 6.12
+// does. The fake has the netdev family only (no ethtool groups) and the
+// reader no ioctl socket (no driver group).
+constexpr uint16_t kNetdevFamily = 0x1d;
+// Where a request's first attribute starts: after the netlink and the
+// generic netlink header.
+constexpr uint32_t kFirstAttrOffset = NLMSG_HDRLEN + GENL_HDRLEN;
+
+// One message of a qstats dump: one queue and its counters, "uint"s put
+// as u32 since they fit (nla_put_uint()).
+FakeReply qstats_reply(uint32_t ifindex, uint32_t type, uint32_t id,
+                       const std::vector<std::pair<int, uint32_t>> &stats) {
+  auto m = nl::genl_msg(kNetdevFamily, NETDEV_CMD_QSTATS_GET, 0);
+  if (!m) {
+    ADD_FAILURE() << m.error().str();
+    return {};
+  }
+  u32(*m, NETDEV_A_QSTATS_IFINDEX, ifindex);
+  u32(*m, NETDEV_A_QSTATS_QUEUE_TYPE, type);
+  u32(*m, NETDEV_A_QSTATS_QUEUE_ID, id);
+  for (const auto &[attr, value] : stats) u32(*m, attr, value);
+  return FakeReply{kNetdevFamily, NLM_F_MULTI, payload_of(m->get()), 0};
+}
+
+// A request as the fake kernel got it: its generic netlink command and,
+// when it names one, the interface (the first attribute is the ifindex in
+// every netdev request CounterReader makes).
+struct SeenRequest {
+  uint16_t type = 0;
+  bool dump = false;
+  uint8_t cmd = 0;
+  std::optional<uint32_t> ifindex;
+
+  friend bool operator==(const SeenRequest &, const SeenRequest &) = default;
+  friend std::ostream &operator<<(std::ostream &os, const SeenRequest &r) {
+    os << "{type " << r.type << (r.dump ? " dump" : "") << " cmd "
+       << static_cast<int>(r.cmd) << " ifindex ";
+    if (r.ifindex) return os << *r.ifindex << "}";
+    return os << "none}";
+  }
+};
+
+std::vector<SeenRequest> seen(const FakeKernel &kernel) {
+  std::vector<SeenRequest> out;
+  for (size_t i = 0; i < kernel.requests().size(); ++i) {
+    const nlmsghdr &h = kernel.requests()[i];
+    const std::string &p = kernel.request_payloads()[i];
+    SeenRequest r;
+    r.type = h.nlmsg_type;
+    r.dump = (h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+    if (p.size() >= GENL_HDRLEN) {
+      genlmsghdr g{};
+      std::memcpy(&g, p.data(), sizeof(g));
+      r.cmd = g.cmd;
+    }
+    if (p.size() >= GENL_HDRLEN + NLA_HDRLEN + sizeof(uint32_t)) {
+      nlattr a{};
+      std::memcpy(&a, p.data() + GENL_HDRLEN, sizeof(a));
+      uint32_t v = 0;
+      std::memcpy(&v, p.data() + GENL_HDRLEN + NLA_HDRLEN, sizeof(v));
+      if (a.nla_type == NETDEV_A_QSTATS_IFINDEX) r.ifindex = v;
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+SeenRequest qstats_get(uint32_t ifindex) {
+  return {kNetdevFamily, true, NETDEV_CMD_QSTATS_GET, ifindex};
+}
+SeenRequest page_pool_stats_get() {
+  return {kNetdevFamily, true, NETDEV_CMD_PAGE_POOL_STATS_GET, std::nullopt};
+}
+
+LinkInfo fake_link(int ifindex, const std::string &name) {
+  LinkInfo l;
+  l.ifindex = ifindex;
+  l.name = name;
+  return l;
+}
+
+// keeld.sh test_counters on Debian's 6.12: "no queue statistics from
+// keelctl stats". A sweep reads lo first. 6.12 ends a qstats dump
+// filtered by a device without queue statistics (no stat_ops, as lo)
+// with NLMSG_DONE carrying -EOPNOTSUPP and the ifindex attribute's
+// offset (netdev_nl_qstats_get_dumpit()); and, built without
+// CONFIG_PAGE_POOL_STATS (Debian), it has no page-pool-stats-get, which
+// genetlink refuses with an NLMSG_ERROR of EOPNOTSUPP. Neither may cost
+// the next interface (keel's NIC) its queue statistics, in any sweep.
+TEST(FakeKernelCounters, QueueStatsAfterADeviceWithout) {
+  const FakeDatagram lo_qstats{
+      fake_done_bad_attr(EOPNOTSUPP, kFirstAttrOffset)};
+  const FakeDatagram nic_qstats{qstats_reply(2, NETDEV_QUEUE_TYPE_RX, 0,
+                                             {{NETDEV_A_QSTATS_RX_PACKETS, 7},
+                                              {NETDEV_A_QSTATS_RX_BYTES, 700}}),
+                                qstats_reply(2, NETDEV_QUEUE_TYPE_TX, 0,
+                                             {{NETDEV_A_QSTATS_TX_PACKETS, 9},
+                                              {NETDEV_A_QSTATS_TX_BYTES, 900}}),
+                                fake_done()};
+  FakeKernel kernel({
+      {lo_qstats},
+      {{fake_error(EOPNOTSUPP)}},  // page-pool-stats-get
+      {nic_qstats},
+      {lo_qstats},
+      {nic_qstats},
+  });
+  ASSERT_NE(kernel.port(), 0U);
+  auto sock = connect_to(kernel);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto reader = CounterReader::over(std::move(*sock), -1, kNetdevFamily, Fd());
+
+  const LinkInfo lo = fake_link(1, "lo");
+  const LinkInfo nic = fake_link(2, "eth0");
+  const std::vector<Counter> nic_counters{
+      c("queue", "rx-packets", 7, "rx-0"), c("queue", "rx-bytes", 700, "rx-0"),
+      c("queue", "tx-packets", 9, "tx-0"), c("queue", "tx-bytes", 900, "tx-0")};
+  for (int sweep = 1; sweep <= 2; ++sweep) {
+    auto got = reader->read(lo);
+    ASSERT_TRUE(got) << got.error().str();
+    EXPECT_EQ(*got, std::vector<Counter>{}) << "lo, sweep " << sweep;
+    got = reader->read(nic);
+    ASSERT_TRUE(got) << got.error().str();
+    EXPECT_EQ(*got, nic_counters)
+        << "no queue statistics of eth0 in sweep " << sweep;
+  }
+  kernel.finish();
+  // Page pools once: the kernel lacks the command. qstats every time:
+  // lo's EOPNOTSUPP is lo's.
+  EXPECT_EQ(seen(kernel), (std::vector<SeenRequest>{
+                              qstats_get(1), page_pool_stats_get(),
+                              qstats_get(2), qstats_get(1), qstats_get(2)}));
+}
+
 TEST(Host, BuiltinStringsMatchTheKernel) {
   auto sock = nl::Socket::connect(nl::Protocol::kGeneric);
   ASSERT_TRUE(sock) << sock.error().str();

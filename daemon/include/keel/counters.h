@@ -42,7 +42,9 @@
 //
 // A group the device or the kernel does not support (EOPNOTSUPP,
 // ENODATA, no "netdev" family, no CAP_NET_ADMIN for page pools) is
-// absent, not an error. A vanished interface is an error (ENODEV).
+// absent, not an error; one device's EOPNOTSUPP (qstats of a device
+// without queue statistics, e.g. lo) leaves the group out for that
+// device only. A vanished interface is an error (ENODEV).
 //
 // The parse_*() functions turn kernel replies into Counters. They take
 // the attribute stream of a reply (see genl_payload()) and need neither
@@ -188,7 +190,6 @@ class CounterReader {
   Fd ioctl_fd_;       // AF_INET datagram socket for SIOCETHTOOL, or none
   int ethtool_ = -1;  // family ids; -1 if the kernel has none
   int netdev_ = -1;
-  bool qstats_ok_ = true;      // cleared when the kernel lacks the command
   bool page_pools_ok_ = true;  // cleared on EOPNOTSUPP or EPERM
   counters::StringSets std_names_;
   std::map<int, DriverNames> driver_names_;  // by ifindex

@@ -486,22 +486,44 @@ std::unique_ptr<CounterReader> CounterReader::over(nl::Socket sock, int ethtool,
 
 Result<std::vector<Counter>> CounterReader::read(const LinkInfo &link) {
   std::vector<Counter> out;
-  using Step =
+  using Read =
       Result<void> (CounterReader::*)(const LinkInfo &, std::vector<Counter> &);
-  for (const Step step :
-       {&CounterReader::read_stats, &CounterReader::read_pause,
-        &CounterReader::read_qstats, &CounterReader::read_page_pools,
-        &CounterReader::read_driver}) {
-    auto r = (this->*step)(link, out);
-    if (!r) {
-      if (r.error().errnum() == ENODEV) forget(link.ifindex);
+  struct Step {
+    const char *group;
+    Read read;
+  };
+  // Each step adds its counters only when it succeeds.
+  for (const Step &step : {
+           Step{"eth-phy/eth-mac/eth-ctrl/rmon", &CounterReader::read_stats},
+           Step{"pause", &CounterReader::read_pause},
+           Step{"queue", &CounterReader::read_qstats},
+           Step{"page-pool", &CounterReader::read_page_pools},
+           Step{"driver", &CounterReader::read_driver},
+       }) {
+    auto r = (this->*step.read)(link, out);
+    auto key = std::make_pair(link.ifindex, std::string(step.group));
+    if (r) {
+      failing_.erase(key);
+      continue;
+    }
+    if (r.error().errnum() == ENODEV) {
+      forget(link.ifindex);
       return r.error();
     }
+    // The group is left out, the others are still read. Said once, not
+    // every sweep.
+    if (failing_.insert(std::move(key)).second && on_group_error_)
+      on_group_error_(r.error().with_context(
+          "counters of " + link.name + ": group " + step.group + " left out"));
   }
   return out;
 }
 
-void CounterReader::forget(int ifindex) { driver_names_.erase(ifindex); }
+void CounterReader::forget(int ifindex) {
+  driver_names_.erase(ifindex);
+  std::erase_if(failing_,
+                [ifindex](const auto &f) { return f.first == ifindex; });
+}
 
 Result<void> CounterReader::read_stats(const LinkInfo &link,
                                        std::vector<Counter> &out) {

@@ -159,6 +159,9 @@ int run_daemon(const KeeldOptions &o) {
     keel::log_error("counters: " + reader.error().str());
     return 1;
   }
+  // A group that fails costs only itself, and is said once.
+  (*reader)->on_group_error(
+      [](const keel::Error &e) { keel::log_warning(e.str()); });
   // The reader lives as long as the NicControl that calls it.
   std::shared_ptr<keel::CounterReader> shared = std::move(*reader);
   auto nic = keel::NetlinkNic::create(

@@ -797,8 +797,8 @@ Result<std::vector<IfaceCounters>> NetlinkNic::counters() {
     IfaceCounters ic{.link = std::move(l.info),
                      .counters = std::move(l.counters)};
     if (extra_) {
-      // One link's failure (it vanished, a group is broken) only costs
-      // that link its extra counters.
+      // One link's failure (it vanished) only costs that link its extra
+      // counters; CounterReader leaves out a broken group by itself.
       if (auto more = extra_(ic.link); more)
         ic.counters.insert(ic.counters.end(),
                            std::make_move_iterator(more->begin()),

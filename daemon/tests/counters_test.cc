@@ -502,6 +502,8 @@ TEST(FakeKernelCounters, QueueStatsAfterADeviceWithout) {
   auto sock = connect_to(kernel);
   ASSERT_TRUE(sock) << sock.error().str();
   auto reader = CounterReader::over(std::move(*sock), -1, kNetdevFamily, Fd());
+  std::vector<std::string> said;
+  reader->on_group_error([&](const Error &e) { said.push_back(e.str()); });
 
   const LinkInfo lo = fake_link(1, "lo");
   const LinkInfo nic = fake_link(2, "eth0");
@@ -523,6 +525,100 @@ TEST(FakeKernelCounters, QueueStatsAfterADeviceWithout) {
   EXPECT_EQ(seen(kernel), (std::vector<SeenRequest>{
                               qstats_get(1), page_pool_stats_get(),
                               qstats_get(2), qstats_get(1), qstats_get(2)}));
+  // A group that is not there did not fail.
+  EXPECT_EQ(said, std::vector<std::string>{});
+}
+
+// A kernel without qstats-get refuses it (NLMSG_ERROR, EOPNOTSUPP): the
+// group is absent, nothing failed.
+TEST(FakeKernelCounters, KernelWithoutQstats) {
+  FakeKernel kernel({
+      {{fake_error(EOPNOTSUPP)}},  // qstats-get
+      {{fake_error(EOPNOTSUPP)}},  // page-pool-stats-get
+  });
+  ASSERT_NE(kernel.port(), 0U);
+  auto sock = connect_to(kernel);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto reader = CounterReader::over(std::move(*sock), -1, kNetdevFamily, Fd());
+  std::vector<std::string> said;
+  reader->on_group_error([&](const Error &e) { said.push_back(e.str()); });
+  auto got = reader->read(fake_link(2, "eth0"));
+  ASSERT_TRUE(got) << got.error().str();
+  EXPECT_EQ(*got, std::vector<Counter>{});
+  EXPECT_EQ(said, std::vector<std::string>{});
+}
+
+// A group that fails for another reason costs that group only, not the
+// interface's other groups; it is reported when it starts failing, not
+// every sweep, and again if it fails after reading fine.
+TEST(FakeKernelCounters, AFailingGroupCostsOnlyItself) {
+  const FakeDatagram broken{fake_done_error(EIO)};
+  const FakeDatagram queues{qstats_reply(2, NETDEV_QUEUE_TYPE_RX, 0,
+                                         {{NETDEV_A_QSTATS_RX_PACKETS, 7}}),
+                            fake_done()};
+  const FakeDatagram pools{FakeReply{kNetdevFamily, NLM_F_MULTI,
+                                     payload_of(pool_reply(5, 2, 40).get()), 0},
+                           fake_done()};
+  FakeKernel kernel({
+      {broken},
+      {pools},  // read 1
+      {broken},
+      {pools},  // read 2
+      {queues},
+      {pools},  // read 3
+      {broken},
+      {pools},  // read 4
+  });
+  ASSERT_NE(kernel.port(), 0U);
+  auto sock = connect_to(kernel);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto reader = CounterReader::over(std::move(*sock), -1, kNetdevFamily, Fd());
+  std::vector<std::string> said;
+  reader->on_group_error([&](const Error &e) { said.push_back(e.str()); });
+
+  const LinkInfo nic = fake_link(2, "eth0");
+  const std::vector<Counter> pool_counters{
+      c("page-pool", "alloc-fast", 40, "pool-5"),
+      c("page-pool", "recycle-ring", 2, "pool-5")};
+  std::vector<Counter> with_queue{c("queue", "rx-packets", 7, "rx-0")};
+  with_queue.insert(with_queue.end(), pool_counters.begin(),
+                    pool_counters.end());
+  const std::string failed =
+      "counters of eth0: group queue left out: netdev qstats get eth0: "
+      "Input/output error (EIO)";
+
+  auto got = reader->read(nic);
+  ASSERT_TRUE(got) << got.error().str();
+  EXPECT_EQ(*got, pool_counters);
+  EXPECT_EQ(said, std::vector<std::string>{failed});
+  got = reader->read(nic);
+  ASSERT_TRUE(got) << got.error().str();
+  EXPECT_EQ(*got, pool_counters);
+  EXPECT_EQ(said.size(), 1U) << "said again while it kept failing";
+  got = reader->read(nic);
+  ASSERT_TRUE(got) << got.error().str();
+  EXPECT_EQ(*got, with_queue);
+  got = reader->read(nic);
+  ASSERT_TRUE(got) << got.error().str();
+  EXPECT_EQ(*got, pool_counters);
+  EXPECT_EQ(said, (std::vector<std::string>{failed, failed}));
+}
+
+// A device that went away between the listing and the read: 6.12 ends
+// the qstats dump with ENODEV. That is still the read's error (NetlinkNic
+// drops the link's extra counters), not a group left out.
+TEST(FakeKernelCounters, VanishedDeviceFailsTheRead) {
+  FakeKernel kernel({{{fake_done_bad_attr(ENODEV, kFirstAttrOffset)}}});
+  ASSERT_NE(kernel.port(), 0U);
+  auto sock = connect_to(kernel);
+  ASSERT_TRUE(sock) << sock.error().str();
+  auto reader = CounterReader::over(std::move(*sock), -1, kNetdevFamily, Fd());
+  std::vector<std::string> said;
+  reader->on_group_error([&](const Error &e) { said.push_back(e.str()); });
+  auto got = reader->read(fake_link(9, "gone0"));
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().errnum(), ENODEV) << got.error().str();
+  EXPECT_EQ(said, std::vector<std::string>{});
 }
 
 TEST(Host, BuiltinStringsMatchTheKernel) {
@@ -568,6 +664,8 @@ TEST(Host, BuiltinStringsMatchTheKernel) {
 TEST(Host, ReadsEveryLink) {
   auto reader = CounterReader::open();
   ASSERT_TRUE(reader) << reader.error().str();
+  // No group of any link fails: what a link lacks is absent, not broken.
+  (*reader)->on_group_error([](const Error &e) { ADD_FAILURE() << e.str(); });
   auto links = list_links();
   ASSERT_TRUE(links) << links.error().str();
   for (const Link &l : *links) {

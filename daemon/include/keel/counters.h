@@ -44,7 +44,11 @@
 // ENODATA, no "netdev" family, no CAP_NET_ADMIN for page pools) is
 // absent, not an error; one device's EOPNOTSUPP (qstats of a device
 // without queue statistics, e.g. lo) leaves the group out for that
-// device only. A vanished interface is an error (ENODEV).
+// device only. A vanished interface is an error (ENODEV). Any other
+// failure of a group leaves that group out of this read() and the
+// others are still read; it goes to the on_group_error() hook once, when
+// the group of that interface starts failing, and again only after it
+// has read fine.
 //
 // The parse_*() functions turn kernel replies into Counters. They take
 // the attribute stream of a reply (see genl_payload()) and need neither
@@ -66,6 +70,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -168,7 +173,16 @@ class CounterReader {
   // ENODEV if the interface is gone.
   Result<std::vector<Counter>> read(const LinkInfo &link);
 
-  // Drop the cached driver name table of an interface that went away.
+  // Called from read() with the error of a group it left out ("counters
+  // of eth0: group queue left out: ..."), once per interface and group
+  // until that group reads again.
+  using GroupErrorHook = std::function<void(const Error &)>;
+  void on_group_error(GroupErrorHook hook) {
+    on_group_error_ = std::move(hook);
+  }
+
+  // Drop what is kept about an interface that went away (its driver
+  // name table, its failing groups).
   void forget(int ifindex);
 
  private:
@@ -193,6 +207,8 @@ class CounterReader {
   bool page_pools_ok_ = true;  // cleared on EOPNOTSUPP or EPERM
   counters::StringSets std_names_;
   std::map<int, DriverNames> driver_names_;  // by ifindex
+  GroupErrorHook on_group_error_;
+  std::set<std::pair<int, std::string>> failing_;  // ifindex, group
 };
 
 // A CounterReader behind the hook NetlinkNic calls for every interface

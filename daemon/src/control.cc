@@ -2,6 +2,7 @@
 #include "keel/control.h"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -32,6 +33,18 @@ json error_json(const Error &err) {
               {"errnum", err.errnum()}};
 }
 
+bool watch_fd(int epoll, int op, int fd, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  return ::epoll_ctl(epoll, op, fd, &ev) == 0;
+}
+
+// Whether a whole request (a line) waits in in.
+bool waiting(const std::string &in) {
+  return in.find('\n') != std::string::npos;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ControlServer>> ControlServer::listen(
@@ -51,18 +64,21 @@ Result<std::unique_ptr<ControlServer>> ControlServer::adopt(Fd listener,
                                                             gid_t group) {
   Fd ep(::epoll_create1(EPOLL_CLOEXEC));
   if (!ep.valid()) return Error::from_errno("epoll_create1");
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = listener.get();
-  if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, listener.get(), &ev) < 0)
-    return Error::from_errno("epoll_ctl control listener");
+  Fd wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake.valid()) return Error::from_errno("eventfd");
+  if (!watch_fd(ep.get(), EPOLL_CTL_ADD, listener.get(), EPOLLIN) ||
+      !watch_fd(ep.get(), EPOLL_CTL_ADD, wake.get(), EPOLLIN))
+    return Error::from_errno("epoll_ctl control socket");
   return std::make_unique<ControlServer>(Token{}, std::move(listener),
-                                         std::move(ep), group);
+                                         std::move(ep), std::move(wake), group);
 }
 
-ControlServer::ControlServer(Token /*token*/, Fd listener, Fd epoll,
+ControlServer::ControlServer(Token /*token*/, Fd listener, Fd epoll, Fd wake,
                              gid_t group)
-    : listener_(std::move(listener)), epoll_(std::move(epoll)), group_(group) {}
+    : listener_(std::move(listener)),
+      epoll_(std::move(epoll)),
+      wake_(std::move(wake)),
+      group_(group) {}
 
 ControlServer::~ControlServer() {
   if (!path_.empty()) ::unlink(path_.c_str());
@@ -72,19 +88,44 @@ void ControlServer::on(std::string cmd, ControlHandler handler) {
   handlers_[std::move(cmd)] = std::move(handler);
 }
 
+// One turn. epoll_wait() once, with room for every descriptor in the set
+// (the listener, the wake eventfd, kMaxClients connections), then every
+// connection gets its share: requests answered, answers written.
 void ControlServer::dispatch() {
-  std::array<epoll_event, 32> events{};
-  for (;;) {
-    const int n = ::epoll_wait(epoll_.get(), events.data(),
-                               static_cast<int>(events.size()), 0);
-    if (n <= 0) return;
-    for (int i = 0; i < n; i++) {
-      const auto &ev = events[static_cast<size_t>(i)];
-      if (ev.data.fd == listener_.get())
-        accept_all();
-      else
-        serve(ev.data.fd, ev.events);
+  std::array<epoll_event, kMaxClients + 2> events{};
+  const int n = ::epoll_wait(epoll_.get(), events.data(),
+                             static_cast<int>(events.size()), 0);
+  for (int i = 0; i < n; i++) {
+    const auto &ev = events[static_cast<size_t>(i)];
+    if (ev.data.fd == listener_.get()) {
+      accept_all();
+    } else if (ev.data.fd == wake_.get()) {
+      uint64_t count = 0;
+      (void)!::read(wake_.get(), &count, sizeof(count));
+    } else if (auto it = clients_.find(ev.data.fd); it != clients_.end()) {
+      // EPOLLHUP or EPOLLERR, a peer gone both ways: what it sent is
+      // still read and served, as ever; writing its answer closes it.
+      if ((ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
+        receive(it->second);
     }
+  }
+
+  bool more = false;
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    Client &c = it->second;
+    answer_some(c);
+    if (!flush(c) || (c.closing && c.out.empty()) || !watch(c)) {
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->first, nullptr);
+      it = clients_.erase(it);
+      continue;
+    }
+    more = more || waiting(c.in);
+    ++it;
+  }
+  // Requests read but not answered in this turn: fd() stays readable.
+  if (more) {
+    const uint64_t one = 1;
+    (void)!::write(wake_.get(), &one, sizeof(one));
   }
 }
 
@@ -117,13 +158,12 @@ void ControlServer::accept_all() {
                     MSG_NOSIGNAL | MSG_DONTWAIT);
       continue;
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.fd = fd.get();
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) < 0) continue;
+    const uint32_t events = EPOLLIN | EPOLLRDHUP;
+    if (!watch_fd(epoll_.get(), EPOLL_CTL_ADD, fd.get(), events)) continue;
     stats_.accepted++;
-    const int key = fd.get();
-    clients_[key].fd = std::move(fd);
+    Client &c = clients_[fd.get()];
+    c.fd = std::move(fd);
+    c.events = events;
   }
 }
 
@@ -162,51 +202,58 @@ std::string ControlServer::answer(std::string_view line, bool &close) {
   }
 }
 
-void ControlServer::serve(int fd, uint32_t events) {
-  auto it = clients_.find(fd);
-  if (it == clients_.end()) return;
-  Client &c = it->second;
+// Read what the peer sent, unless requests read before still wait for
+// a turn: a whole line, or more than kMaxRequest bytes, is enough.
+void ControlServer::receive(Client &c) {
+  if (c.eof || c.closing || waiting(c.in)) return;
+  std::array<char, 4096> buf{};
+  for (;;) {
+    const ssize_t n = ::read(c.fd.get(), buf.data(), buf.size());
+    if (n > 0) {
+      c.in.append(buf.data(), static_cast<size_t>(n));
+      if (std::memchr(buf.data(), '\n', static_cast<size_t>(n)) != nullptr ||
+          c.in.size() > kMaxRequest)
+        return;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 || errno != EAGAIN) c.eof = true;
+    return;
+  }
+}
 
-  bool eof = (events & (EPOLLHUP | EPOLLERR)) != 0;
-  if ((events & (EPOLLIN | EPOLLRDHUP)) != 0 && !c.closing) {
-    std::array<char, 4096> buf{};
-    for (;;) {
-      const ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n > 0) {
-        c.in.append(buf.data(), static_cast<size_t>(n));
-        if (c.in.size() > kMaxRequest + 1) break;
-        continue;
-      }
-      if (n == 0 || (errno != EAGAIN && errno != EINTR)) eof = true;
-      if (n == 0 || errno != EINTR) break;
-    }
-    size_t pos = 0;
-    for (size_t nl;
-         !c.closing && (nl = c.in.find('\n', pos)) != std::string::npos;
-         pos = nl + 1) {
-      if (nl - pos > kMaxRequest) break;
-      bool close = false;
-      const std::string_view all = c.in;
-      c.out += answer(all.substr(pos, nl - pos), close);
-      c.out += '\n';
-      if (close) {
-        stats_.bad_input++;
-        c.closing = true;
-      }
-    }
-    c.in.erase(0, pos);
-    if (!c.closing && c.in.size() > kMaxRequest) {
+// Answer up to kRequestsPerTurn of the requests read; the rest wait for
+// the next turns.
+void ControlServer::answer_some(Client &c) {
+  size_t pos = 0;
+  for (size_t done = 0; !c.closing && done < kRequestsPerTurn; done++) {
+    const size_t nl = c.in.find('\n', pos);
+    if (nl == std::string::npos || nl - pos > kMaxRequest) break;
+    bool close = false;
+    const std::string_view all = c.in;
+    c.out += answer(all.substr(pos, nl - pos), close);
+    c.out += '\n';
+    pos = nl + 1;
+    if (close) {
       stats_.bad_input++;
-      c.out += dump(error_json(Error(EMSGSIZE, "request longer than " +
-                                                   std::to_string(kMaxRequest) +
-                                                   " bytes"))) +
-               "\n";
       c.closing = true;
     }
-    if (c.closing) c.in.clear();
   }
-  if (eof) c.closing = true;
-  if (!flush(c) || (c.closing && c.out.empty())) drop(fd);
+  c.in.erase(0, pos);
+  const size_t nl = c.in.find('\n');
+  if (!c.closing &&
+      (nl == std::string::npos ? c.in.size() : nl) > kMaxRequest) {
+    stats_.bad_input++;
+    c.out += dump(error_json(Error(EMSGSIZE, "request longer than " +
+                                                 std::to_string(kMaxRequest) +
+                                                 " bytes"))) +
+             "\n";
+    c.closing = true;
+  }
+  // A peer that sends no more is closed once its whole requests are
+  // answered; the rest of a line it began is dropped.
+  if (c.eof && nl == std::string::npos) c.closing = true;
+  if (c.closing) c.in.clear();
 }
 
 // Write what is pending; false when the connection is broken: EPIPE or
@@ -224,15 +271,19 @@ bool ControlServer::flush(Client &c) {
     if (n < 0 && errno == EAGAIN) break;
     return false;
   }
-  epoll_event ev{};
-  ev.events = EPOLLRDHUP | (c.out.empty() ? EPOLLIN : EPOLLOUT);
-  ev.data.fd = c.fd.get();
-  return ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev) == 0;
+  return true;
 }
 
-void ControlServer::drop(int fd) {
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  clients_.erase(fd);
+// Watch the connection for input only while nothing it sent waits for a
+// turn (the wake eventfd brings those), and for room while answers wait.
+bool ControlServer::watch(Client &c) {
+  uint32_t events = 0;
+  if (!c.eof && !c.closing && !waiting(c.in)) events |= EPOLLIN | EPOLLRDHUP;
+  if (!c.out.empty()) events |= EPOLLOUT;
+  if (events == c.events) return true;
+  if (!watch_fd(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), events)) return false;
+  c.events = events;
+  return true;
 }
 
 Result<nlohmann::json> control_call(const std::string &path,

@@ -123,6 +123,35 @@ class ControlTest : public ::testing::Test {
     return fd;
   }
 
+  // Send all of bytes on a blocking socket.
+  static bool send_all(const Fd &fd, const std::string &bytes) {
+    for (size_t off = 0; off < bytes.size();) {
+      const ssize_t n = ::send(fd.get(), bytes.data() + off, bytes.size() - off,
+                               MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  // What has arrived on fd without waiting (want_lines 0), or until
+  // want_lines lines arrived, at most a second; "" on EOF or error.
+  static std::string read_lines(const Fd &fd, size_t want_lines) {
+    std::string in;
+    std::array<char, 65536> buf{};
+    for (;;) {
+      const size_t lines =
+          static_cast<size_t>(std::count(in.begin(), in.end(), '\n'));
+      if (want_lines > 0 && lines >= want_lines) break;
+      pollfd p{.fd = fd.get(), .events = POLLIN, .revents = 0};
+      if (::poll(&p, 1, want_lines > 0 ? 1000 : 0) != 1) break;
+      const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n <= 0) break;
+      in.append(buf.data(), static_cast<size_t>(n));
+    }
+    return in;
+  }
+
   // Step the server until it has n clients, at most a second.
   void serve_until_clients(size_t n) {
     for (int i = 0; i < 50 && server_->clients() != n; i++) {
@@ -216,6 +245,61 @@ TEST_F(ControlTest, PipelinedRequestsAreAnsweredInOrder) {
                  "\n");
 }
 
+// Issue 11: one turn of dispatch() answers at most kRequestsPerTurn
+// requests of a connection, so a client that pipelines a flood of them
+// delays another client's answer by one turn at most (and the daemon's
+// other work, which runs between turns, not at all). The order in which
+// the handler ran is the measure, not the clock.
+TEST_F(ControlTest, FloodingClientDelaysAnotherByOneTurnAtMost) {
+  std::vector<std::string> order;
+  server_->on("tag", [&order](const json &args) -> Result<json> {
+    order.push_back(args.at("who").get<std::string>());
+    return json(order.size());
+  });
+  Fd flooder = connect_to(path_);
+  Fd other = connect_to(path_);
+  ASSERT_TRUE(flooder.valid() && other.valid());
+  serve_until_clients(2);
+  ASSERT_EQ(server_->clients(), 2U);
+
+  constexpr size_t kFlood = 1000;  // ~33 KB: fits the socket's buffer
+  std::string flood;
+  for (size_t i = 0; i < kFlood; i++)
+    flood += R"({"cmd":"tag","args":{"who":"flooder"}})"
+             "\n";
+  ASSERT_TRUE(send_all(flooder, flood));
+  server_->dispatch();  // a turn in which only the flooder has asked
+  ASSERT_TRUE(send_all(other, R"({"cmd":"tag","args":{"who":"other"}})"
+                              "\n"));
+  server_->dispatch();  // the next turn answers the other client
+
+  const auto it = std::find(order.begin(), order.end(), "other");
+  ASSERT_NE(it, order.end())
+      << "not answered in the turn after it asked; flood requests answered "
+         "by then: "
+      << order.size();
+  EXPECT_LE(static_cast<size_t>(it - order.begin()),
+            2 * ControlServer::kRequestsPerTurn);
+  EXPECT_EQ(read_lines(other, 1), R"({"ok":true,"result":)" +
+                                      std::to_string(it - order.begin() + 1) +
+                                      "}\n");
+
+  // The flooder is still answered, every request, in order.
+  std::string got;
+  const auto lines = [&got] {
+    return static_cast<size_t>(std::count(got.begin(), got.end(), '\n'));
+  };
+  for (int i = 0; i < 10000 && lines() < kFlood; i++) {
+    server_->dispatch();
+    got += read_lines(flooder, 0);
+  }
+  EXPECT_EQ(lines(), kFlood);
+  EXPECT_EQ(order.size(), kFlood + 1);
+  EXPECT_TRUE(got.starts_with(R"({"ok":true,"result":1})"
+                              "\n"))
+      << got.substr(0, 80);
+}
+
 TEST_F(ControlTest, OversizedRequestIsRefusedAndClosed) {
   std::string got;
   with_server([&] {
@@ -224,6 +308,8 @@ TEST_F(ControlTest, OversizedRequestIsRefusedAndClosed) {
     auto r = control_call(path_, "echo", json{{"ok", 1}});
     EXPECT_TRUE(r) << r.error().str();
   });
+  // The second client's close may still wait for a turn.
+  serve_until_clients(0);
   ASSERT_FALSE(got.empty());
   auto a = json::parse(got.substr(0, got.find('\n')));
   EXPECT_EQ(a["errno"], "EMSGSIZE");
@@ -251,6 +337,26 @@ TEST_F(ControlTest, ClientThatVanishesMidRequestIsForgotten) {
     (void)raw(path_, R"({"cmd":"echo")", 0, true);  // no newline, then EOF
   });
   server_->dispatch();
+  EXPECT_EQ(server_->clients(), 0U);
+}
+
+// A client that sends a request and hangs up at once, even before it is
+// accepted, still has the request served (its answer goes nowhere).
+TEST_F(ControlTest, RequestOfAClientThatHungUpIsServed) {
+  int calls = 0;
+  server_->on("count",
+              [&calls](const json &) -> Result<json> { return json(++calls); });
+  {
+    Fd fd = connect_to(path_);
+    ASSERT_TRUE(send_all(fd, R"({"cmd":"count"})"
+                             "\n"));
+  }  // closed
+  for (int i = 0; i < 50 && (calls == 0 || server_->clients() > 0); i++) {
+    pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+    ::poll(&p, 1, 20);
+    server_->dispatch();
+  }
+  EXPECT_EQ(calls, 1);
   EXPECT_EQ(server_->clients(), 0U);
 }
 

@@ -24,8 +24,16 @@
 // (EPIPE, ECONNRESET) has its connection closed and costs nothing else;
 // the server never raises SIGPIPE, whatever the process does with it.
 //
+// Fairness: one call of dispatch() is one turn. In a turn each
+// connection has at most kRequestsPerTurn requests answered; the rest
+// wait, read but unanswered, for the next turns (while it has such
+// requests waiting, nothing more is read from it). So a client that
+// pipelines a flood of requests delays another client's answer by one
+// turn at most, and the owner's other work runs between turns.
+//
 // Threading: single-threaded. fd() is an epoll descriptor covering the
-// listener and every connection; when it is readable the owner calls
+// listener, every connection and an eventfd that keeps it readable while
+// work is left for another turn; when it is readable the owner calls
 // dispatch(), which never blocks.
 //
 // Counters: connections accepted, refused (credentials), closed for bad
@@ -68,6 +76,8 @@ class ControlServer {
  public:
   static constexpr size_t kMaxRequest = size_t{64} * 1024;
   static constexpr size_t kMaxClients = 64;
+  // Requests answered per connection in one turn of dispatch().
+  static constexpr size_t kRequestsPerTurn = 16;
 
   // Listen on path (a stale socket file is replaced; a live one is
   // EADDRINUSE). group: the socket's group, or nullopt to keep ours.
@@ -77,7 +87,7 @@ class ControlServer {
   static Result<std::unique_ptr<ControlServer>> adopt(Fd listener, gid_t group);
 
   // For listen()/adopt() only: nobody else can name a Token.
-  ControlServer(Token, Fd listener, Fd epoll, gid_t group);
+  ControlServer(Token, Fd listener, Fd epoll, Fd wake, gid_t group);
 
   ControlServer(const ControlServer &) = delete;
   ControlServer &operator=(const ControlServer &) = delete;
@@ -88,7 +98,8 @@ class ControlServer {
   void on(std::string cmd, ControlHandler handler);
 
   [[nodiscard]] int fd() const noexcept { return epoll_.get(); }
-  // Accept, read, answer and write whatever is ready; never blocks.
+  // One turn: accept, read, answer (kRequestsPerTurn per connection at
+  // most) and write what is ready; never blocks.
   void dispatch();
 
   [[nodiscard]] const ControlStats &stats() const noexcept { return stats_; }
@@ -101,19 +112,23 @@ class ControlServer {
  private:
   struct Client {
     Fd fd;
-    std::string in;   // bytes read, not yet a whole line
-    std::string out;  // answers not yet written
-    bool closing = false;
+    std::string in;        // bytes read, not yet answered
+    std::string out;       // answers not yet written
+    bool eof = false;      // the peer sends no more
+    bool closing = false;  // close once out is written
+    uint32_t events = 0;   // what epoll watches for
   };
 
   void accept_all();
-  void serve(int fd, uint32_t events);
+  void receive(Client &c);
+  void answer_some(Client &c);
   bool flush(Client &c);
-  void drop(int fd);
+  bool watch(Client &c);
   [[nodiscard]] bool allowed(int fd) const;
 
   Fd listener_;
   Fd epoll_;
+  Fd wake_;  // an eventfd, readable while work waits for the next turn
   gid_t group_;
   std::string path_;  // unlinked on destruction; "" if adopted
   std::map<int, Client> clients_;

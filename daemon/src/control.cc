@@ -223,12 +223,21 @@ void ControlServer::receive(Client &c) {
 }
 
 // Answer up to kRequestsPerTurn of the requests read; the rest wait for
-// the next turns.
+// the next turns. A request while kMaxOutput bytes of answers wait for
+// the client to read them closes the connection at once, answers and
+// all: a client asking without reading could otherwise make keeld hold
+// any amount of them.
 void ControlServer::answer_some(Client &c) {
   size_t pos = 0;
   for (size_t done = 0; !c.closing && done < kRequestsPerTurn; done++) {
     const size_t nl = c.in.find('\n', pos);
     if (nl == std::string::npos || nl - pos > kMaxRequest) break;
+    if (c.out.size() >= kMaxOutput) {
+      stats_.output_full++;
+      c.closing = true;
+      c.out.clear();
+      break;
+    }
     bool close = false;
     const std::string_view all = c.in;
     c.out += answer(all.substr(pos, nl - pos), close);

@@ -139,15 +139,15 @@ class ControlTest : public ::testing::Test {
   static std::string read_lines(const Fd &fd, size_t want_lines) {
     std::string in;
     std::array<char, 65536> buf{};
-    for (;;) {
-      const size_t lines =
-          static_cast<size_t>(std::count(in.begin(), in.end(), '\n'));
-      if (want_lines > 0 && lines >= want_lines) break;
+    size_t lines = 0;
+    while (want_lines == 0 || lines < want_lines) {
       pollfd p{.fd = fd.get(), .events = POLLIN, .revents = 0};
       if (::poll(&p, 1, want_lines > 0 ? 1000 : 0) != 1) break;
       const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
       if (n <= 0) break;
       in.append(buf.data(), static_cast<size_t>(n));
+      lines +=
+          static_cast<size_t>(std::count(buf.begin(), buf.begin() + n, '\n'));
     }
     return in;
   }
@@ -298,6 +298,44 @@ TEST_F(ControlTest, FloodingClientDelaysAnotherByOneTurnAtMost) {
   EXPECT_TRUE(got.starts_with(R"({"ok":true,"result":1})"
                               "\n"))
       << got.substr(0, 80);
+}
+
+// Issue 11: answers wait in keeld for a client that does not read them
+// only up to kMaxOutput bytes. A client that has that much unread and
+// asks for more has its connection closed; its answers are dropped.
+TEST_F(ControlTest, ClientAskingWithoutReadingIsClosedAtTheOutputCap) {
+  constexpr size_t kBig = size_t{4} << 20;  // the "big" answer
+  Fd greedy = connect_to(path_);
+  ASSERT_TRUE(greedy.valid());
+  serve_until_clients(1);
+  std::string asks;
+  for (int i = 0; i < 10; i++)
+    asks += R"({"cmd":"big"})"
+            "\n";
+  ASSERT_TRUE(send_all(greedy, asks));
+  for (int i = 0; i < 100 && server_->clients() > 0; i++) {
+    pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+    ::poll(&p, 1, 20);
+    server_->dispatch();
+  }
+  EXPECT_EQ(server_->clients(), 0U) << "answered " << server_->stats().requests;
+  EXPECT_EQ(server_->stats().output_full, 1U);
+  // Answers while less than the cap waited, and the one that crossed it.
+  EXPECT_LE(server_->stats().requests, ControlServer::kMaxOutput / kBig + 1);
+
+  // Nothing else is affected: a client that reads gets two long answers
+  // it asked for at once, and a short one.
+  std::string got;
+  with_server([&] {
+    Fd reader = connect_to(path_);
+    if (send_all(reader, asks.substr(0, asks.size() / 5)))
+      got = read_lines(reader, 2);
+    auto r = control_call(path_, "echo", json{{"still", "here"}});
+    EXPECT_TRUE(r) << r.error().str();
+  });
+  EXPECT_EQ(std::count(got.begin(), got.end(), '\n'), 2);
+  EXPECT_GT(got.size(), 2 * kBig);
+  EXPECT_EQ(server_->stats().output_full, 1U);
 }
 
 TEST_F(ControlTest, OversizedRequestIsRefusedAndClosed) {

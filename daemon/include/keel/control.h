@@ -20,6 +20,10 @@
 // daemon's own uid, or a member of the socket's group (as primary group)
 // are served; anyone else is refused with an error line.
 //
+// Answers a client has not read yet wait in keeld up to kMaxOutput
+// bytes (one answer may be longer): a request to be answered while that
+// much waits closes the connection at once, its answers dropped.
+//
 // Every write to a client is send(MSG_NOSIGNAL): a client that left
 // (EPIPE, ECONNRESET) has its connection closed and costs nothing else;
 // the server never raises SIGPIPE, whatever the process does with it.
@@ -37,7 +41,8 @@
 // dispatch(), which never blocks.
 //
 // Counters: connections accepted, refused (credentials), closed for bad
-// input, requests answered; see stats().
+// input, requests answered, connections closed at the output cap; see
+// stats().
 #pragma once
 
 #include <sys/types.h>
@@ -63,9 +68,10 @@ using ControlHandler =
 
 struct ControlStats {
   uint64_t accepted = 0;
-  uint64_t refused = 0;    // credentials not allowed
-  uint64_t bad_input = 0;  // closed for oversized or malformed input
-  uint64_t requests = 0;   // answered, ok or not
+  uint64_t refused = 0;      // credentials not allowed
+  uint64_t bad_input = 0;    // closed for oversized or malformed input
+  uint64_t requests = 0;     // answered, ok or not
+  uint64_t output_full = 0;  // closed asking with kMaxOutput unread
 };
 
 class ControlServer {
@@ -78,6 +84,8 @@ class ControlServer {
   static constexpr size_t kMaxClients = 64;
   // Requests answered per connection in one turn of dispatch().
   static constexpr size_t kRequestsPerTurn = 16;
+  // Answers held for one connection before it must read them.
+  static constexpr size_t kMaxOutput = size_t{8} << 20;
 
   // Listen on path (a stale socket file is replaced; a live one is
   // EADDRINUSE). group: the socket's group, or nullopt to keep ours.

@@ -232,10 +232,11 @@ void ControlServer::answer_some(Client &c) {
   for (size_t done = 0; !c.closing && done < kRequestsPerTurn; done++) {
     const size_t nl = c.in.find('\n', pos);
     if (nl == std::string::npos || nl - pos > kMaxRequest) break;
-    if (c.out.size() >= kMaxOutput) {
+    if (c.out.size() - c.sent >= kMaxOutput) {
       stats_.output_full++;
       c.closing = true;
       c.out.clear();
+      c.sent = 0;
       break;
     }
     bool close = false;
@@ -268,17 +269,27 @@ void ControlServer::answer_some(Client &c) {
 // Write what is pending; false when the connection is broken: EPIPE or
 // ECONNRESET is a client that left, whose connection is dropped.
 // MSG_NOSIGNAL: a client gone must not raise SIGPIPE in keeld.
+// What was written stays in out until it is the larger part, so each
+// byte is moved a bounded number of times however small the pieces the
+// socket takes.
 bool ControlServer::flush(Client &c) {
-  while (!c.out.empty()) {
-    const ssize_t n =
-        ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL);
+  while (c.sent < c.out.size()) {
+    const ssize_t n = ::send(c.fd.get(), c.out.data() + c.sent,
+                             c.out.size() - c.sent, MSG_NOSIGNAL);
     if (n > 0) {
-      c.out.erase(0, static_cast<size_t>(n));
+      c.sent += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
     return false;
+  }
+  if (c.sent == c.out.size()) {
+    c.out.clear();
+    c.sent = 0;
+  } else if (c.sent > c.out.size() / 2) {
+    c.out.erase(0, c.sent);
+    c.sent = 0;
   }
   return true;
 }

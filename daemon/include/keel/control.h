@@ -120,8 +120,9 @@ class ControlServer {
  private:
   struct Client {
     Fd fd;
-    std::string in;        // bytes read, not yet answered
-    std::string out;       // answers not yet written
+    std::string in;   // bytes read, not yet answered
+    std::string out;  // answers, written up to sent
+    size_t sent = 0;
     bool eof = false;      // the peer sends no more
     bool closing = false;  // close once out is written
     uint32_t events = 0;   // what epoll watches for

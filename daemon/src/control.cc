@@ -5,10 +5,13 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <unistd.h>
 #include <vector>
@@ -66,18 +69,23 @@ Result<std::unique_ptr<ControlServer>> ControlServer::adopt(Fd listener,
   if (!ep.valid()) return Error::from_errno("epoll_create1");
   Fd wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!wake.valid()) return Error::from_errno("eventfd");
+  Fd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!timer.valid()) return Error::from_errno("timerfd_create");
   if (!watch_fd(ep.get(), EPOLL_CTL_ADD, listener.get(), EPOLLIN) ||
-      !watch_fd(ep.get(), EPOLL_CTL_ADD, wake.get(), EPOLLIN))
+      !watch_fd(ep.get(), EPOLL_CTL_ADD, wake.get(), EPOLLIN) ||
+      !watch_fd(ep.get(), EPOLL_CTL_ADD, timer.get(), EPOLLIN))
     return Error::from_errno("epoll_ctl control socket");
   return std::make_unique<ControlServer>(Token{}, std::move(listener),
-                                         std::move(ep), std::move(wake), group);
+                                         std::move(ep), std::move(wake),
+                                         std::move(timer), group);
 }
 
 ControlServer::ControlServer(Token /*token*/, Fd listener, Fd epoll, Fd wake,
-                             gid_t group)
+                             Fd timer, gid_t group)
     : listener_(std::move(listener)),
       epoll_(std::move(epoll)),
       wake_(std::move(wake)),
+      timer_(std::move(timer)),
       group_(group) {}
 
 ControlServer::~ControlServer() {
@@ -89,19 +97,21 @@ void ControlServer::on(std::string cmd, ControlHandler handler) {
 }
 
 // One turn. epoll_wait() once, with room for every descriptor in the set
-// (the listener, the wake eventfd, kMaxClients connections), then every
-// connection gets its share: requests answered, answers written.
+// (the listener, the wake eventfd, the timer, kMaxClients connections),
+// then every connection gets its share: requests answered, answers
+// written, or closed if idle too long.
 void ControlServer::dispatch() {
-  std::array<epoll_event, kMaxClients + 2> events{};
+  std::array<epoll_event, kMaxClients + 3> events{};
   const int n = ::epoll_wait(epoll_.get(), events.data(),
                              static_cast<int>(events.size()), 0);
   for (int i = 0; i < n; i++) {
     const auto &ev = events[static_cast<size_t>(i)];
     if (ev.data.fd == listener_.get()) {
       accept_all();
-    } else if (ev.data.fd == wake_.get()) {
+    } else if (ev.data.fd == wake_.get() || ev.data.fd == timer_.get()) {
       uint64_t count = 0;
-      (void)!::read(wake_.get(), &count, sizeof(count));
+      (void)!::read(ev.data.fd, &count, sizeof(count));
+      if (ev.data.fd == timer_.get()) armed_.reset();
     } else if (auto it = clients_.find(ev.data.fd); it != clients_.end()) {
       // EPOLLHUP or EPOLLERR, a peer gone both ways: what it sent is
       // still read and served, as ever; writing its answer closes it.
@@ -111,10 +121,13 @@ void ControlServer::dispatch() {
   }
 
   bool more = false;
+  const Clock::time_point now = Clock::now();
   for (auto it = clients_.begin(); it != clients_.end();) {
     Client &c = it->second;
     answer_some(c);
-    if (!flush(c) || (c.closing && c.out.empty()) || !watch(c)) {
+    const bool idle = now - c.active >= idle_timeout_;
+    if (idle) close_idle(c);
+    if (idle || !flush(c) || (c.closing && c.out.empty()) || !watch(c)) {
       ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->first, nullptr);
       it = clients_.erase(it);
       continue;
@@ -127,6 +140,40 @@ void ControlServer::dispatch() {
     const uint64_t one = 1;
     (void)!::write(wake_.get(), &one, sizeof(one));
   }
+  arm_timer();
+}
+
+// Best effort, as a refusal: say why, unless an answer is half written.
+void ControlServer::close_idle(Client &c) {
+  stats_.idle_closed++;
+  if (!c.out.empty()) return;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout_);
+  const Error why(ETIMEDOUT, "idle for " + std::to_string(ms.count()) +
+                                 " ms: connection closed");
+  const std::string line = dump(error_json(why)) + "\n";
+  (void)!::send(c.fd.get(), line.data(), line.size(),
+                MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+// The timer fires when the first connection's idle time is up. It is set
+// again only for an earlier moment: firing early costs a turn that finds
+// nobody idle and sets it for the next.
+void ControlServer::arm_timer() {
+  std::optional<Clock::time_point> due;
+  for (const auto &[fd, c] : clients_)
+    if (!due || c.active + idle_timeout_ < *due) due = c.active + idle_timeout_;
+  if (!due || (armed_ && *armed_ <= *due)) return;
+  // Relative, at least 1 ns: a zero it_value would disarm the timer.
+  using std::chrono::duration_cast;
+  const auto left =
+      std::max(std::chrono::nanoseconds(1),
+               duration_cast<std::chrono::nanoseconds>(*due - Clock::now()));
+  const auto secs = duration_cast<std::chrono::seconds>(left);
+  itimerspec spec{};
+  spec.it_value.tv_sec = static_cast<time_t>(secs.count());
+  spec.it_value.tv_nsec = (left - secs).count();
+  if (::timerfd_settime(timer_.get(), 0, &spec, nullptr) == 0) armed_ = due;
 }
 
 bool ControlServer::allowed(int fd) const {
@@ -164,6 +211,7 @@ void ControlServer::accept_all() {
     Client &c = clients_[fd.get()];
     c.fd = std::move(fd);
     c.events = events;
+    c.active = Clock::now();
   }
 }
 
@@ -243,6 +291,7 @@ void ControlServer::answer_some(Client &c) {
     const std::string_view all = c.in;
     c.out += answer(all.substr(pos, nl - pos), close);
     c.out += '\n';
+    c.active = Clock::now();  // after the handler, however long it took
     pos = nl + 1;
     if (close) {
       stats_.bad_input++;
@@ -278,6 +327,7 @@ bool ControlServer::flush(Client &c) {
                              c.out.size() - c.sent, MSG_NOSIGNAL);
     if (n > 0) {
       c.sent += static_cast<size_t>(n);
+      c.active = Clock::now();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

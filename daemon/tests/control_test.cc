@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -386,6 +387,65 @@ TEST_F(ControlTest, LongAnswerIsWrittenInLinearTime) {
   // Measured: 25 ms; 180 to 270 ms when each piece moved the rest.
   EXPECT_LT(ms, 100.0) << "CPU time of the server to write " << kHuge
                        << " bytes";
+}
+
+// Issue 11: a connection that neither sends a whole request nor takes
+// any of its answers for the idle timeout is closed, so idle clients
+// cannot hold all kMaxClients slots. One that keeps asking stays.
+TEST_F(ControlTest, IdleConnectionsAreClosed) {
+  using std::chrono::milliseconds;
+  using std::chrono::steady_clock;
+  constexpr milliseconds kTimeout(300);
+  server_->set_idle_timeout(kTimeout);
+  Fd silent = connect_to(path_);
+  Fd partial = connect_to(path_);
+  Fd stuck = connect_to(path_);
+  Fd busy = connect_to(path_);
+  serve_until_clients(4);
+  ASSERT_EQ(server_->clients(), 4U);
+  ASSERT_TRUE(send_all(partial, R"({"cmd":"echo",)"));
+  ASSERT_TRUE(send_all(stuck, R"({"cmd":"big"})"
+                              "\n"));  // and never reads
+
+  const auto start = steady_clock::now();
+  auto asked = start;
+  size_t answers = 0;
+  while (steady_clock::now() - start < 4 * kTimeout) {
+    if (steady_clock::now() - asked > kTimeout / 10) {
+      ASSERT_TRUE(send_all(busy, R"({"cmd":"echo"})"
+                                 "\n"));
+      asked = steady_clock::now();
+    }
+    pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+    ::poll(&p, 1, 10);
+    server_->dispatch();
+    const std::string got = read_lines(busy, 0);
+    answers += static_cast<size_t>(std::count(got.begin(), got.end(), '\n'));
+  }
+  EXPECT_EQ(server_->clients(), 1U);
+  EXPECT_EQ(server_->stats().idle_closed, 3U);
+  EXPECT_GT(answers, 10U);
+  // The silent one reads why, then EOF.
+  const std::string why = read_lines(silent, 1);
+  EXPECT_NE(why.find("ETIMEDOUT"), std::string::npos) << why;
+  std::array<char, 16> buf{};
+  EXPECT_EQ(::recv(silent.get(), buf.data(), buf.size(), MSG_DONTWAIT), 0);
+}
+
+// An owner that waits on fd() with no timeout of its own (keeld) is
+// woken when an idle connection is due to be closed.
+TEST_F(ControlTest, IdleTimeoutWakesTheOwner) {
+  server_->set_idle_timeout(std::chrono::milliseconds(200));
+  Fd silent = connect_to(path_);
+  serve_until_clients(1);
+  ASSERT_EQ(server_->clients(), 1U);
+  for (int i = 0; i < 10 && server_->clients() > 0; i++) {
+    pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+    ASSERT_EQ(::poll(&p, 1, 5000), 1) << "turn " << i;
+    server_->dispatch();
+  }
+  EXPECT_EQ(server_->clients(), 0U);
+  EXPECT_EQ(server_->stats().idle_closed, 1U);
 }
 
 TEST_F(ControlTest, OversizedRequestIsRefusedAndClosed) {

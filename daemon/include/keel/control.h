@@ -20,6 +20,11 @@
 // daemon's own uid, or a member of the socket's group (as primary group)
 // are served; anyone else is refused with an error line.
 //
+// A connection idle for kIdleTimeout (no whole request received, no
+// answer bytes taken by the client) is closed, with an ETIMEDOUT error
+// line if no answer is pending: a client that connects and waits, sends
+// half a request, or asks and never reads cannot hold a slot for ever.
+//
 // Answers a client has not read yet wait in keeld up to kMaxOutput
 // bytes (one answer may be longer): a request to be answered while that
 // much waits closes the connection at once, its answers dropped.
@@ -36,17 +41,19 @@
 // turn at most, and the owner's other work runs between turns.
 //
 // Threading: single-threaded. fd() is an epoll descriptor covering the
-// listener, every connection and an eventfd that keeps it readable while
-// work is left for another turn; when it is readable the owner calls
-// dispatch(), which never blocks.
+// listener, every connection, an eventfd that keeps it readable while
+// work is left for another turn and a timerfd that makes it readable
+// when a connection's idle time is up; when it is readable the owner
+// calls dispatch(), which never blocks.
 //
 // Counters: connections accepted, refused (credentials), closed for bad
-// input, requests answered, connections closed at the output cap; see
-// stats().
+// input, requests answered, connections closed idle or at the output
+// cap; see stats().
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -68,9 +75,10 @@ using ControlHandler =
 
 struct ControlStats {
   uint64_t accepted = 0;
-  uint64_t refused = 0;      // credentials not allowed
-  uint64_t bad_input = 0;    // closed for oversized or malformed input
-  uint64_t requests = 0;     // answered, ok or not
+  uint64_t refused = 0;    // credentials not allowed
+  uint64_t bad_input = 0;  // closed for oversized or malformed input
+  uint64_t requests = 0;   // answered, ok or not
+  uint64_t idle_closed = 0;
   uint64_t output_full = 0;  // closed asking with kMaxOutput unread
 };
 
@@ -86,6 +94,9 @@ class ControlServer {
   static constexpr size_t kRequestsPerTurn = 16;
   // Answers held for one connection before it must read them.
   static constexpr size_t kMaxOutput = size_t{8} << 20;
+  // A connection that neither sends a whole request nor takes any of its
+  // answers for this long is closed. keelctl gives up after as long.
+  static constexpr std::chrono::seconds kIdleTimeout{30};
 
   // Listen on path (a stale socket file is replaced; a live one is
   // EADDRINUSE). group: the socket's group, or nullopt to keep ours.
@@ -95,7 +106,7 @@ class ControlServer {
   static Result<std::unique_ptr<ControlServer>> adopt(Fd listener, gid_t group);
 
   // For listen()/adopt() only: nobody else can name a Token.
-  ControlServer(Token, Fd listener, Fd epoll, Fd wake, gid_t group);
+  ControlServer(Token, Fd listener, Fd epoll, Fd wake, Fd timer, gid_t group);
 
   ControlServer(const ControlServer &) = delete;
   ControlServer &operator=(const ControlServer &) = delete;
@@ -110,6 +121,10 @@ class ControlServer {
   // most) and write what is ready; never blocks.
   void dispatch();
 
+  // kIdleTimeout unless set (tests).
+  void set_idle_timeout(std::chrono::milliseconds timeout) noexcept {
+    idle_timeout_ = timeout;
+  }
   [[nodiscard]] const ControlStats &stats() const noexcept { return stats_; }
   [[nodiscard]] size_t clients() const noexcept { return clients_.size(); }
 
@@ -118,10 +133,13 @@ class ControlServer {
   std::string answer(std::string_view line, bool &close);
 
  private:
+  using Clock = std::chrono::steady_clock;
+
   struct Client {
     Fd fd;
-    std::string in;   // bytes read, not yet answered
-    std::string out;  // answers, written up to sent
+    Clock::time_point active;  // accepted, a request taken, answers taken
+    std::string in;            // bytes read, not yet answered
+    std::string out;           // answers, written up to sent
     size_t sent = 0;
     bool eof = false;      // the peer sends no more
     bool closing = false;  // close once out is written
@@ -133,11 +151,16 @@ class ControlServer {
   void answer_some(Client &c);
   bool flush(Client &c);
   bool watch(Client &c);
+  void close_idle(Client &c);
+  void arm_timer();
   [[nodiscard]] bool allowed(int fd) const;
 
   Fd listener_;
   Fd epoll_;
-  Fd wake_;  // an eventfd, readable while work waits for the next turn
+  Fd wake_;   // an eventfd, readable while work waits for the next turn
+  Fd timer_;  // a timerfd, readable when the first idle deadline is due
+  std::optional<Clock::time_point> armed_;  // when timer_ fires
+  std::chrono::milliseconds idle_timeout_ = kIdleTimeout;
   gid_t group_;
   std::string path_;  // unlinked on destruction; "" if adopted
   std::map<int, Client> clients_;

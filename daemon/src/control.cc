@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "keel/log.h"
 #include "keel/unix_socket.h"
 
 namespace keel {
@@ -101,13 +102,14 @@ void ControlServer::on(std::string cmd, ControlHandler handler) {
 // then every connection gets its share: requests answered, answers
 // written, or closed if idle too long.
 void ControlServer::dispatch() {
+  resume_accepting(Clock::now());
   std::array<epoll_event, kMaxClients + 3> events{};
   const int n = ::epoll_wait(epoll_.get(), events.data(),
                              static_cast<int>(events.size()), 0);
   for (int i = 0; i < n; i++) {
     const auto &ev = events[static_cast<size_t>(i)];
     if (ev.data.fd == listener_.get()) {
-      accept_all();
+      accept_some();
     } else if (ev.data.fd == wake_.get() || ev.data.fd == timer_.get()) {
       uint64_t count = 0;
       (void)!::read(ev.data.fd, &count, sizeof(count));
@@ -143,6 +145,29 @@ void ControlServer::dispatch() {
   arm_timer();
 }
 
+// EMFILE, ENFILE, ENOBUFS, ENOMEM (or worse): the connection stays in
+// the queue and the listener readable, so polling it again at once would
+// spin. Leave it out of the set for kAcceptBackoff; the timer brings the
+// owner back.
+void ControlServer::pause_accepting(int err) {
+  stats_.accept_pauses++;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listener_.get(), nullptr);
+  accept_paused_until_ = Clock::now() + kAcceptBackoff;
+  if (accept_failing_) return;
+  accept_failing_ = true;
+  log_warning(Error::from_errno(err, "control socket: cannot accept").str() +
+              "; trying again every " + std::to_string(kAcceptBackoff.count()) +
+              " ms");
+}
+
+void ControlServer::resume_accepting(Clock::time_point now) {
+  if (!accept_paused_until_ || now < *accept_paused_until_) return;
+  if (watch_fd(epoll_.get(), EPOLL_CTL_ADD, listener_.get(), EPOLLIN))
+    accept_paused_until_.reset();
+  else
+    accept_paused_until_ = now + kAcceptBackoff;
+}
+
 // Best effort, as a refusal: say why, unless an answer is half written.
 void ControlServer::close_idle(Client &c) {
   stats_.idle_closed++;
@@ -156,11 +181,12 @@ void ControlServer::close_idle(Client &c) {
                 MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-// The timer fires when the first connection's idle time is up. It is set
-// again only for an earlier moment: firing early costs a turn that finds
-// nobody idle and sets it for the next.
+// The timer fires when the first connection's idle time is up or
+// accepting is to be tried again. It is set again only for an earlier
+// moment: firing early costs a turn that finds nothing due and sets it
+// for the next.
 void ControlServer::arm_timer() {
-  std::optional<Clock::time_point> due;
+  std::optional<Clock::time_point> due = accept_paused_until_;
   for (const auto &[fd, c] : clients_)
     if (!due || c.active + idle_timeout_ < *due) due = c.active + idle_timeout_;
   if (!due || (armed_ && *armed_ <= *due)) return;
@@ -183,11 +209,20 @@ bool ControlServer::allowed(int fd) const {
   return cred.uid == 0 || cred.uid == ::geteuid() || cred.gid == group_;
 }
 
-void ControlServer::accept_all() {
-  for (;;) {
+void ControlServer::accept_some() {
+  for (size_t i = 0; i < kAcceptsPerTurn; i++) {
     Fd fd(::accept4(listener_.get(), nullptr, nullptr,
                     SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!fd.valid()) return;  // EAGAIN, or the peer left already
+    if (!fd.valid()) {
+      const int err = errno;
+      if (err == EINTR || err == ECONNABORTED) continue;  // peer left
+      if (err != EAGAIN) pause_accepting(err);
+      return;
+    }
+    if (accept_failing_) {
+      log_info("control socket: accepting connections again");
+      accept_failing_ = false;
+    }
 
     std::string refusal;
     if (!allowed(fd.get())) {

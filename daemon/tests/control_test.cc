@@ -4,6 +4,8 @@
 // a temporary directory with clients on other threads.
 #include "keel/control.h"
 
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +27,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "in_child.h"
 
 namespace keel {
 namespace {
@@ -446,6 +450,68 @@ TEST_F(ControlTest, IdleTimeoutWakesTheOwner) {
   }
   EXPECT_EQ(server_->clients(), 0U);
   EXPECT_EQ(server_->stats().idle_closed, 1U);
+}
+
+// Issue 11: with no descriptor left, accept4() fails with EMFILE and the
+// connection stays in the listener's queue, which stays readable. The
+// server must not spin on it (keeld at 100% CPU) but wait, and accept
+// the connection once descriptors are free again. In a child, whose
+// descriptor limit is lowered.
+TEST_F(ControlTest, NoDescriptorLeftDoesNotSpin) {
+  auto r = in_child(std::chrono::seconds(10), [this]() -> std::string {
+    using std::chrono::milliseconds;
+    using std::chrono::steady_clock;
+    Fd client = connect_to(path_);  // waits in the listener's queue
+    if (!client.valid() || !send_all(client, R"({"cmd":"echo","args":{"n":1}})"
+                                             "\n"))
+      return "cannot connect";
+    const rlimit lim{64, 64};
+    if (::setrlimit(RLIMIT_NOFILE, &lim) < 0) return "setrlimit failed";
+    std::vector<Fd> filler;
+    for (;;) {
+      Fd fd(::eventfd(0, EFD_CLOEXEC));
+      if (!fd.valid()) break;
+      filler.push_back(std::move(fd));
+    }
+    if (errno != EMFILE) return Error::from_errno("filling").str();
+
+    // The owner's loop for 500 ms: turns are counted when fd() said
+    // there was work.
+    const auto loop = [this](milliseconds length, auto until) {
+      size_t turns = 0;
+      const auto start = steady_clock::now();
+      while (steady_clock::now() - start < length && !until()) {
+        pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+        if (::poll(&p, 1, 20) == 1) turns++;
+        server_->dispatch();
+      }
+      return turns;
+    };
+    timespec cpu0{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
+    const size_t turns = loop(milliseconds(500), [] { return false; });
+    timespec cpu1{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+    const auto cpu_ms = (cpu1.tv_sec - cpu0.tv_sec) * 1000 +
+                        (cpu1.tv_nsec - cpu0.tv_nsec) / 1000000;
+    if (turns > 25 || cpu_ms > 100)
+      return "spun: " + std::to_string(turns) + " turns, " +
+             std::to_string(cpu_ms) + " ms of CPU in 500 ms";
+    if (server_->clients() != 0) return "accepted with no descriptor left";
+
+    filler.clear();
+    std::string got;
+    loop(milliseconds(3000), [&] {
+      got += read_lines(client, 0);
+      return !got.empty();
+    });
+    if (got != R"({"ok":true,"result":{"n":1}})"
+               "\n")
+      return "not served once descriptors were free: '" + got + "'";
+    return "ok";
+  });
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(*r, "ok");
 }
 
 TEST_F(ControlTest, OversizedRequestIsRefusedAndClosed) {

@@ -20,6 +20,13 @@
 // daemon's own uid, or a member of the socket's group (as primary group)
 // are served; anyone else is refused with an error line.
 //
+// Accepting: kAcceptsPerTurn connections per turn at most. When
+// accept4() fails for want of descriptors (EMFILE, ENFILE) or memory, the
+// connection stays queued and the listener readable: the listener leaves
+// the epoll set for kAcceptBackoff, then accepting is tried again. One
+// warning is logged when such an episode begins, one line when a
+// connection is accepted again.
+//
 // A connection idle for kIdleTimeout (no whole request received, no
 // answer bytes taken by the client) is closed, with an ETIMEDOUT error
 // line if no answer is pending: a client that connects and waits, sends
@@ -43,12 +50,12 @@
 // Threading: single-threaded. fd() is an epoll descriptor covering the
 // listener, every connection, an eventfd that keeps it readable while
 // work is left for another turn and a timerfd that makes it readable
-// when a connection's idle time is up; when it is readable the owner
-// calls dispatch(), which never blocks.
+// when a connection's idle time is up or accepting is to resume; when it
+// is readable the owner calls dispatch(), which never blocks.
 //
 // Counters: connections accepted, refused (credentials), closed for bad
 // input, requests answered, connections closed idle or at the output
-// cap; see stats().
+// cap, pauses in accepting; see stats().
 #pragma once
 
 #include <sys/types.h>
@@ -79,7 +86,8 @@ struct ControlStats {
   uint64_t bad_input = 0;  // closed for oversized or malformed input
   uint64_t requests = 0;   // answered, ok or not
   uint64_t idle_closed = 0;
-  uint64_t output_full = 0;  // closed asking with kMaxOutput unread
+  uint64_t accept_pauses = 0;  // accept4() failed: EMFILE, ENFILE, ...
+  uint64_t output_full = 0;    // closed asking with kMaxOutput unread
 };
 
 class ControlServer {
@@ -97,6 +105,11 @@ class ControlServer {
   // A connection that neither sends a whole request nor takes any of its
   // answers for this long is closed. keelctl gives up after as long.
   static constexpr std::chrono::seconds kIdleTimeout{30};
+  // Connections accepted in one turn at most (the listen backlog).
+  static constexpr size_t kAcceptsPerTurn = 16;
+  // When accept4() fails for want of descriptors or memory, the listener
+  // is left alone this long rather than polled in a busy loop.
+  static constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
   // Listen on path (a stale socket file is replaced; a live one is
   // EADDRINUSE). group: the socket's group, or nullopt to keep ours.
@@ -146,7 +159,9 @@ class ControlServer {
     uint32_t events = 0;   // what epoll watches for
   };
 
-  void accept_all();
+  void accept_some();
+  void pause_accepting(int err);
+  void resume_accepting(Clock::time_point now);
   void receive(Client &c);
   void answer_some(Client &c);
   bool flush(Client &c);
@@ -158,9 +173,12 @@ class ControlServer {
   Fd listener_;
   Fd epoll_;
   Fd wake_;   // an eventfd, readable while work waits for the next turn
-  Fd timer_;  // a timerfd, readable when the first idle deadline is due
+  Fd timer_;  // a timerfd, readable when the first deadline is due
   std::optional<Clock::time_point> armed_;  // when timer_ fires
   std::chrono::milliseconds idle_timeout_ = kIdleTimeout;
+  // Accepting is paused until then (the listener is out of the set).
+  std::optional<Clock::time_point> accept_paused_until_;
+  bool accept_failing_ = false;  // since the last accepted connection
   gid_t group_;
   std::string path_;  // unlinked on destruction; "" if adopted
   std::map<int, Client> clients_;

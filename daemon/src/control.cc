@@ -202,11 +202,35 @@ void ControlServer::arm_timer() {
   if (::timerfd_settime(timer_.get(), 0, &spec, nullptr) == 0) armed_ = due;
 }
 
+// Root, keeld's user, or a member of the socket's group: by its primary
+// group or a supplementary one.
+//
+// The supplementary groups are SO_PEERGROUPS's: like SO_PEERCRED's uid
+// and gid, the kernel's copy of the peer's credentials as they were at
+// connect(), with nothing to race. Not /proc/PID/status of SO_PEERCRED's
+// pid: that process may have exited or changed its groups since, and the
+// pid been reused by another, whose groups would be checked instead (and
+// the unit's ProtectProc=invisible hides other users' processes from
+// keeld anyway). Not getgrouplist() of the uid either: that is the group
+// database, not the groups the process has (one that dropped the group
+// would still pass), and NSS may block the loop on a network service.
 bool ControlServer::allowed(int fd) const {
   ucred cred{};
   socklen_t len = sizeof(cred);
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return false;
-  return cred.uid == 0 || cred.uid == ::geteuid() || cred.gid == group_;
+  if (cred.uid == 0 || cred.uid == ::geteuid() || cred.gid == group_)
+    return true;
+  std::vector<gid_t> groups(64);
+  for (int tries = 0; tries < 2; tries++) {
+    len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+      groups.resize(len / sizeof(gid_t));
+      return std::find(groups.begin(), groups.end(), group_) != groups.end();
+    }
+    if (errno != ERANGE) break;
+    groups.resize(len / sizeof(gid_t));  // the size the kernel asked for
+  }
+  return false;
 }
 
 void ControlServer::accept_some() {

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <grp.h>
 #include <poll.h>
 #include <string>
 #include <thread>
@@ -679,7 +680,9 @@ TEST_F(ControlTest, RefusesOtherUsers) {
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    if (::setgid(65534) < 0 || ::setuid(65534) < 0) ::_exit(2);
+    if (::setgroups(0, nullptr) < 0 || ::setgid(65534) < 0 ||
+        ::setuid(65534) < 0)
+      ::_exit(2);
     auto r = control_call(path_, "echo", json::object(), 5000);
     if (r || r.error().errnum() != EACCES)
       std::fprintf(stderr, "child: %s\n",
@@ -697,6 +700,44 @@ TEST_F(ControlTest, RefusesOtherUsers) {
   EXPECT_EQ(server_->stats().refused, 1U);
 }
 
+// Issue 11: the socket's group as a supplementary group of the peer is
+// as good as its primary group (keelctl run by a member of --group's
+// group, whose own primary group is another).
+TEST_F(ControlTest, ServesAMemberOfItsGroupBySupplementaryGroup) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  constexpr gid_t kGroup = 4242;  // neither root's nor nobody's
+  server_.reset();
+  auto server = ControlServer::listen(path_, kGroup);
+  ASSERT_TRUE(server) << server.error().str();
+  server_ = std::move(*server);
+  server_->on("echo", [](const json &args) -> Result<json> { return args; });
+  struct stat st {};
+  ASSERT_EQ(::lstat(path_.c_str(), &st), 0);
+  ASSERT_EQ(st.st_gid, kGroup);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0711), 0);  // the socket stays 0660
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::array<gid_t, 1> groups = {kGroup};
+    if (::setgroups(groups.size(), groups.data()) < 0 || ::setgid(65534) < 0 ||
+        ::setuid(65534) < 0)
+      ::_exit(2);
+    auto r = control_call(path_, "echo", json{{"n", 1}}, 5000);
+    if (!r) std::fprintf(stderr, "child: %s\n", r.error().str().c_str());
+    ::_exit(r && *r == json{{"n", 1}} ? 0 : 1);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    pollfd p{.fd = server_->fd(), .events = POLLIN, .revents = 0};
+    ::poll(&p, 1, 20);
+    server_->dispatch();
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(server_->stats().refused, 0U);
+  EXPECT_EQ(server_->stats().requests, 1U);
+}
+
 // Issue 11: a peer refused for its credentials that has already left.
 // Writing the refusal must not raise SIGPIPE in the server.
 TEST_F(ControlTest, RefusalToAnOtherUserThatLeftDoesNotKillTheServer) {
@@ -706,7 +747,9 @@ TEST_F(ControlTest, RefusalToAnOtherUserThatLeftDoesNotKillTheServer) {
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    if (::setgid(65534) < 0 || ::setuid(65534) < 0) ::_exit(2);
+    if (::setgroups(0, nullptr) < 0 || ::setgid(65534) < 0 ||
+        ::setuid(65534) < 0)
+      ::_exit(2);
     ::_exit(connect_to(path_).valid() ? 0 : 1);  // and close at once
   }
   int status = 0;

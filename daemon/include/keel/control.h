@@ -16,9 +16,10 @@
 //
 // Access: the socket file is created with mode 0660 (owner root or the
 // daemon's user, group optional). On top of the file mode, each peer's
-// credentials (SO_PEERCRED) are checked when it connects: root, the
-// daemon's own uid, or a member of the socket's group (as primary group)
-// are served; anyone else is refused with an error line.
+// credentials are checked when it connects: root, the daemon's own uid,
+// or a member of the socket's group (its primary group, SO_PEERCRED, or a
+// supplementary one, SO_PEERGROUPS; both as they were at connect()) are
+// served; anyone else is refused with an error line.
 //
 // Accepting: kAcceptsPerTurn connections per turn at most. When
 // accept4() fails for want of descriptors (EMFILE, ENFILE) or memory, the

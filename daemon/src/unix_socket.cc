@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <unistd.h>
 
 namespace keel {
@@ -41,6 +42,12 @@ Result<void> remove_stale(const std::string &path, const sockaddr_un &addr,
   return {};
 }
 
+Error chown_error(int err, const std::string &path, gid_t group) {
+  return Error::from_errno(err, "give " + path + " the group " +
+                                    std::to_string(group) +
+                                    (err == EPERM ? " (needs CAP_CHOWN)" : ""));
+}
+
 }  // namespace
 
 Result<sockaddr_un> unix_address(const std::string &path,
@@ -66,10 +73,12 @@ Result<Fd> unix_listen(const std::string &path, std::optional<gid_t> group,
              sizeof(*addr)) < 0)
     return Error::from_errno("bind " + path);
   // Nobody can connect before listen(), so the mode is set in time.
+  // Giving the file a group keeld is not in takes CAP_CHOWN.
   Result<void> res;
-  if (::chmod(path.c_str(), 0660) < 0 ||
-      (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) < 0))
+  if (::chmod(path.c_str(), 0660) < 0)
     res = Error::from_errno("set the mode of " + path);
+  else if (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) < 0)
+    res = chown_error(errno, path, *group);
   else if (::listen(fd->get(), 16) < 0)
     res = Error::from_errno("listen on " + path);
   if (!res) {

@@ -3,7 +3,12 @@
 // keeld: the Keel daemon. Parses the command line (options.h), builds the
 // netlink NicControl, the event monitor and the counter reader, and runs
 // keel::Daemon until SIGTERM. See Documentation/man/keeld.8.
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include <array>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <fcntl.h>
@@ -121,6 +126,31 @@ keel::Result<keel::DaemonConfig> daemon_config(const KeeldOptions &o) {
   return c;
 }
 
+// CAP_CHOWN serves once, to give the control socket --group's group
+// (the unit grants it for that); once the daemon is set up it goes from
+// the effective, permitted and inheritable sets, which a process may
+// always lower. The bounding set keeps it (dropping that takes
+// CAP_SETPCAP), but a lost permitted capability comes back only through
+// execve(), which keeld never calls. Nothing to do if keeld never had it.
+// One thread (see daemon.h), so the whole process loses it.
+keel::Result<void> drop_cap_chown() {
+  __user_cap_header_struct header{};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> caps{};
+  if (::syscall(SYS_capget, &header, caps.data()) < 0)
+    return keel::Error::from_errno("capget");
+  static_assert(CAP_CHOWN < 32, "CAP_CHOWN is in the first word");
+  const uint32_t keep = ~(uint32_t{1} << CAP_CHOWN);
+  if ((caps[0].permitted & ~keep) == 0 && (caps[0].inheritable & ~keep) == 0)
+    return {};
+  caps[0].effective &= keep;
+  caps[0].permitted &= keep;
+  caps[0].inheritable &= keep;
+  if (::syscall(SYS_capset, &header, caps.data()) < 0)
+    return keel::Error::from_errno("drop CAP_CHOWN");
+  return {};
+}
+
 // Leave the terminal: the parent exits 0 once the daemon is set up, so a
 // failed start is still reported by the exit status.
 bool detach() {
@@ -180,6 +210,10 @@ int run_daemon(const KeeldOptions &o) {
       std::make_unique<Notifications>(std::move(*monitor)));
   if (!daemon) {
     keel::log_error(daemon.error().str());
+    return 1;
+  }
+  if (auto dropped = drop_cap_chown(); !dropped) {
+    keel::log_error(dropped.error().str());
     return 1;
   }
   if (!o.foreground && !detach()) {

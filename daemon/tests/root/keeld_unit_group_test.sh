@@ -8,6 +8,7 @@
 # systemd makes /run/keel. keeld must start and give its socket the
 # group; a member of the group (as a supplementary group) must reach the
 # socket through the directory and be served; anyone else must not be.
+# Once set up, keeld runs without CAP_CHOWN.
 # In a network namespace of its own, so keeld sees only lo.
 #
 # usage: keeld_unit_group_test.sh BUILD_DIR UNIT_FILE
@@ -122,6 +123,19 @@ refused() {
 	! as_nobody --clear-groups status > "$WORK/out" 2>&1
 }
 check "anyone else is refused" refused
+
+# CAP_CHOWN is for the socket only: gone from keeld once it is set up.
+# (The check above waited for an answer: keeld is set up by now.)
+cap_chown_dropped() {
+	local set mask
+
+	for set in CapEff CapPrm; do
+		mask=$(sed -n "s/^$set:\t*//p" "/proc/$PID/status" 2> /dev/null)
+		[ -n "$mask" ] && (((0x$mask & 1) == 0)) || return 1
+	done
+}
+check "keeld runs without CAP_CHOWN once the socket is made" \
+	cap_chown_dropped
 
 kill -TERM "$PID" 2> /dev/null
 wait "$PID" 2> /dev/null

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "keel/counters.h"
@@ -129,7 +130,13 @@ Result<std::optional<uint32_t>> stats_count(const Fd &sock,
   const auto mask = buf.get<uint64_t>(offsetof(ethtool_sset_info, sset_mask));
   if ((mask & (uint64_t{1} << ETH_SS_STATS)) == 0)
     return std::optional<uint32_t>();
-  return std::optional<uint32_t>(buf.get<uint32_t>(kData));
+  const auto count = buf.get<uint32_t>(kData);
+  if (count > kMaxStats)
+    return Error(EOVERFLOW, "ETHTOOL_GSSET_INFO " + ifname + ": " +
+                                std::to_string(count) +
+                                " statistics, more than the " +
+                                std::to_string(kMaxStats) + " keeld reads");
+  return std::optional<uint32_t>(count);
 }
 
 Result<std::vector<std::string>> stats_names(const Fd &sock,

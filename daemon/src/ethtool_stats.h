@@ -25,8 +25,16 @@ Result<Fd> open_socket();
 // The ifindex that ifname names now (SIOCGIFINDEX); ENODEV if none.
 Result<int> ifindex_of(const Fd &sock, const std::string &ifname);
 
+// The most driver statistics keeld reads from one interface. The count
+// comes from the kernel and sizes the buffers (twice it, 32-byte names):
+// a count above this is an error (EOVERFLOW), not a multi-gigabyte
+// allocation. Real drivers with hundreds of queues report a few tens of
+// thousands.
+inline constexpr uint32_t kMaxStats = uint32_t{1} << 17;
+
 // The number of ETH_SS_STATS strings of ifname; nullopt if the driver has
-// no statistics (EOPNOTSUPP, or the set is not reported).
+// no statistics (EOPNOTSUPP, or the set is not reported); EOVERFLOW above
+// kMaxStats.
 Result<std::optional<uint32_t>> stats_count(const Fd &sock,
                                             const std::string &ifname);
 // The ETH_SS_STATS names; as many as the kernel returned (it may differ

@@ -44,6 +44,10 @@ Result<Bitset> parse_bitset(const nlattr *nest) {
   Bitset bs;
   bs.nomask = tb->has(ETHTOOL_A_BITSET_NOMASK);
   bs.size = tb->u32(ETHTOOL_A_BITSET_SIZE).value_or(0);
+  if (bs.size > kMaxBitsetSize)
+    return Error(EBADMSG, "bitset of " + std::to_string(bs.size) +
+                              " bits, more than " +
+                              std::to_string(kMaxBitsetSize));
 
   if (const nlattr *bits = tb->get(ETHTOOL_A_BITSET_BITS); bits != nullptr) {
     // Verbose: one nest per bit; without NOMASK every bit of the mask is
@@ -57,6 +61,9 @@ Result<Bitset> parse_bitset(const nlattr *nest) {
       if (!b) return b.error().with_context("bitset bit");
       auto index = b->u32(ETHTOOL_A_BITSET_BIT_INDEX);
       if (!index) return Error(EBADMSG, "bitset bit without an index");
+      if (*index >= kMaxBitsetSize)
+        return Error(EBADMSG, "bitset bit " + std::to_string(*index) +
+                                  ", beyond " + std::to_string(kMaxBitsetSize));
       const size_t i = *index;
       if (i >= bs.value.size()) {
         bs.value.resize(i + 1, false);
@@ -73,6 +80,13 @@ Result<Bitset> parse_bitset(const nlattr *nest) {
 
   if (!tb->has(ETHTOOL_A_BITSET_VALUE))
     return Error(EBADMSG, "bitset with neither bits nor a value");
+  // Compact: the words must hold size bits (so size is bounded by the
+  // message too).
+  const size_t words = (size_t{bs.size} + 31) / 32;
+  if (tb->binary(ETHTOOL_A_BITSET_VALUE).size() < words * 4 ||
+      (!bs.nomask && tb->binary(ETHTOOL_A_BITSET_MASK).size() < words * 4))
+    return Error(EBADMSG, "compact bitset of " + std::to_string(bs.size) +
+                              " bits with shorter value or mask");
   bs.value = bits_of(tb->binary(ETHTOOL_A_BITSET_VALUE), bs.size);
   if (bs.nomask)
     bs.mask.assign(bs.size, true);
@@ -516,7 +530,12 @@ Result<const std::vector<std::string> *> NetlinkNic::strings(uint32_t set) {
               nl::Attrs::parse_nested(ss, ETHTOOL_A_STRINGSET_MAX, nullptr);
           if (!s) return s.error();
           if (s->u32(ETHTOOL_A_STRINGSET_ID) != set) continue;
-          names.assign(s->u32(ETHTOOL_A_STRINGSET_COUNT).value_or(0), "");
+          const uint32_t count = s->u32(ETHTOOL_A_STRINGSET_COUNT).value_or(0);
+          if (count > ethnl::kMaxStrings)
+            return Error(EBADMSG, "string set of " + std::to_string(count) +
+                                      " strings, more than " +
+                                      std::to_string(ethnl::kMaxStrings));
+          names.assign(count, "");
           for (const nlattr *str :
                nl::attr_list(s->get(ETHTOOL_A_STRINGSET_STRINGS))) {
             auto a =
@@ -524,6 +543,10 @@ Result<const std::vector<std::string> *> NetlinkNic::strings(uint32_t set) {
             if (!a) return a.error();
             const auto index = a->u32(ETHTOOL_A_STRING_INDEX);
             if (!index) continue;
+            if (*index >= ethnl::kMaxStrings)
+              return Error(EBADMSG, "string " + std::to_string(*index) +
+                                        ", beyond " +
+                                        std::to_string(ethnl::kMaxStrings));
             if (*index >= names.size()) names.resize(*index + 1);
             names[*index] = a->str(ETHTOOL_A_STRING_VALUE).value_or("");
           }

@@ -128,6 +128,43 @@ TEST(Bitset, Compact) {
   EXPECT_EQ(bs->names[0], "");
 }
 
+// Sizes and indexes come from the message and size the vectors: past
+// kMaxBitsetSize, or a compact size its words cannot hold, is EBADMSG,
+// not an allocation of that size.
+TEST(Bitset, RejectsSizesTheMessageCannotBack) {
+  {
+    auto msg = ethtool_reply(ETHTOOL_MSG_FEATURES_GET_REPLY);
+    put_verbose(msg, ETHTOOL_A_FEATURES_ACTIVE, ethnl::kMaxBitsetSize + 1,
+                true, {{1, "b", true}});
+    auto bs = ethnl::parse_bitset(top_attr(msg, ETHTOOL_A_FEATURES_ACTIVE));
+    ASSERT_FALSE(bs);
+    EXPECT_EQ(bs.error().errnum(), EBADMSG) << bs.error().str();
+  }
+  {
+    auto msg = ethtool_reply(ETHTOOL_MSG_FEATURES_GET_REPLY);
+    put_verbose(msg, ETHTOOL_A_FEATURES_ACTIVE, 3, true,
+                {{0xfffffff0U, "far", true}});
+    auto bs = ethnl::parse_bitset(top_attr(msg, ETHTOOL_A_FEATURES_ACTIVE));
+    ASSERT_FALSE(bs);
+    EXPECT_EQ(bs.error().errnum(), EBADMSG) << bs.error().str();
+  }
+  {
+    // 64 bits claimed, one word sent.
+    auto msg = ethtool_reply(ETHTOOL_MSG_FEATURES_GET_REPLY);
+    auto nest = nl::Nest::open(msg, ETHTOOL_A_FEATURES_HW);
+    ASSERT_TRUE(nest);
+    ASSERT_TRUE(nl::put_flag(msg, ETHTOOL_A_BITSET_NOMASK));
+    ASSERT_TRUE(nl::put_u32(msg, ETHTOOL_A_BITSET_SIZE, 64));
+    const uint32_t word = 1;
+    ASSERT_TRUE(
+        nl::put_binary(msg, ETHTOOL_A_BITSET_VALUE, &word, sizeof(word)));
+    nest->close();
+    auto bs = ethnl::parse_bitset(top_attr(msg, ETHTOOL_A_FEATURES_HW));
+    ASSERT_FALSE(bs);
+    EXPECT_EQ(bs.error().errnum(), EBADMSG) << bs.error().str();
+  }
+}
+
 TEST(Bitset, NamedBitsetRoundTrip) {
   auto msg = ethtool_reply(ETHTOOL_MSG_FEATURES_SET);
   ASSERT_TRUE(ethnl::put_named_bitset(msg, ETHTOOL_A_FEATURES_WANTED,

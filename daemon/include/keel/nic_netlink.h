@@ -122,6 +122,14 @@ struct Bitset {
   }
   friend bool operator==(const Bitset &, const Bitset &) = default;
 };
+// The largest bitset parse_bitset() accepts (EBADMSG above): sizes and
+// bit indexes come from the message and size its vectors. The kernel's
+// largest (link modes, features) have a few hundred bits.
+inline constexpr uint32_t kMaxBitsetSize = uint32_t{1} << 16;
+// The most strings of one ethtool string set keeld takes (EBADMSG above),
+// for the same reason; ETH_SS_STATS of a driver with hundreds of queues
+// has a few tens of thousands.
+inline constexpr uint32_t kMaxStrings = uint32_t{1} << 17;
 Result<Bitset> parse_bitset(const nlattr *nest);
 
 // A verbose bitset of named bits with a mask (only the named bits change),

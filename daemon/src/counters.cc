@@ -271,6 +271,10 @@ Result<void> parse_strset_reply(AttrStream attrs, StringSets &sets) {
     const auto id = s->u32(ETHTOOL_A_STRINGSET_ID);
     const auto count = s->u32(ETHTOOL_A_STRINGSET_COUNT);
     if (!id || !count) return bad("strset reply");
+    // The count sizes the vector: bounded, as NetlinkNic's string sets
+    // (ethnl::kMaxStrings); the standard statistics sets have dozens.
+    constexpr uint32_t kMaxStrings = uint32_t{1} << 17;
+    if (*count > kMaxStrings) return bad("strset reply (string count)");
     std::vector<std::string> names(*count);
     for (const nlattr *str :
          attr_list(nest_payload(s->get(ETHTOOL_A_STRINGSET_STRINGS)))) {
@@ -485,6 +489,9 @@ std::unique_ptr<CounterReader> CounterReader::over(nl::Socket sock, int ethtool,
 }
 
 Result<std::vector<Counter>> CounterReader::read(const LinkInfo &link) {
+  const Clock::time_point now = Clock::now();
+  forget_unread(now);
+  last_read_[link.ifindex] = now;
   std::vector<Counter> out;
   using Read =
       Result<void> (CounterReader::*)(const LinkInfo &, std::vector<Counter> &);
@@ -519,7 +526,19 @@ Result<std::vector<Counter>> CounterReader::read(const LinkInfo &link) {
   return out;
 }
 
+void CounterReader::forget_unread(Clock::time_point now) {
+  const Clock::duration every =
+      std::min<Clock::duration>(forget_after_, std::chrono::minutes(1));
+  if (now - last_forget_ < every) return;
+  last_forget_ = now;
+  std::vector<int> gone;
+  for (const auto &[ifindex, when] : last_read_)
+    if (now - when >= forget_after_) gone.push_back(ifindex);
+  for (int ifindex : gone) forget(ifindex);
+}
+
 void CounterReader::forget(int ifindex) {
+  last_read_.erase(ifindex);
   driver_names_.erase(ifindex);
   std::erase_if(failing_,
                 [ifindex](const auto &f) { return f.first == ifindex; });

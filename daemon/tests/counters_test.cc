@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <ostream>
@@ -602,6 +603,41 @@ TEST(FakeKernelCounters, AFailingGroupCostsOnlyItself) {
   ASSERT_TRUE(got) << got.error().str();
   EXPECT_EQ(*got, pool_counters);
   EXPECT_EQ(said, (std::vector<std::string>{failed, failed}));
+}
+
+// What the reader keeps about an interface (here: that its queue group
+// fails, said once) is dropped once no read asked for that interface for
+// the forget-after time: a removed link leaves nothing behind. With the
+// default time, a read of another interface in between changes nothing.
+TEST(FakeKernelCounters, ForgetsInterfacesNoLongerRead) {
+  const FakeDatagram broken{fake_done_error(EIO)};
+  const FakeDatagram empty{fake_done()};
+  for (const bool forget : {false, true}) {
+    FakeKernel kernel({
+        {broken},
+        {{fake_error(EOPNOTSUPP)}},  // page-pool-stats-get, asked once
+        {empty},                     // eth1
+        {broken},                    // eth0 again
+    });
+    ASSERT_NE(kernel.port(), 0U);
+    auto sock = connect_to(kernel);
+    ASSERT_TRUE(sock) << sock.error().str();
+    auto reader =
+        CounterReader::over(std::move(*sock), -1, kNetdevFamily, Fd());
+    if (forget) reader->set_forget_after(std::chrono::milliseconds(0));
+    std::vector<std::string> said;
+    reader->on_group_error([&](const Error &e) { said.push_back(e.str()); });
+
+    for (const LinkInfo &link :
+         {fake_link(2, "eth0"), fake_link(3, "eth1"), fake_link(2, "eth0")}) {
+      auto got = reader->read(link);
+      ASSERT_TRUE(got) << got.error().str();
+    }
+    kernel.finish();
+    EXPECT_EQ(said.size(), forget ? 2U : 1U)
+        << (forget ? "eth0's failing group was not forgotten"
+                   : "eth0 forgotten while it was read");
+  }
 }
 
 // A device that went away between the listing and the read: 6.12 ends

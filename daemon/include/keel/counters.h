@@ -66,6 +66,7 @@
 // functions are pure and may run anywhere.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -185,7 +186,20 @@ class CounterReader {
   // name table, its failing groups).
   void forget(int ifindex);
 
+  // read() forgets, as forget() does, interfaces it has not read for
+  // kForgetAfter: links removed since, which a sweep no longer reads.
+  // It looks for them once a minute at most. An interface forgotten while
+  // it is still there (sweeps further apart than that) costs one fresh
+  // fetch of its names. kForgetAfter unless set (tests).
+  static constexpr std::chrono::minutes kForgetAfter{10};
+  void set_forget_after(std::chrono::milliseconds after) noexcept {
+    forget_after_ = after;
+  }
+
  private:
+  using Clock = std::chrono::steady_clock;
+
+  void forget_unread(Clock::time_point now);
   struct DriverNames {
     std::string ifname;
     std::string driver;
@@ -209,6 +223,9 @@ class CounterReader {
   std::map<int, DriverNames> driver_names_;  // by ifindex
   GroupErrorHook on_group_error_;
   std::set<std::pair<int, std::string>> failing_;  // ifindex, group
+  std::map<int, Clock::time_point> last_read_;      // by ifindex
+  Clock::time_point last_forget_{};  // when forget_unread() last looked
+  std::chrono::milliseconds forget_after_ = kForgetAfter;
 };
 
 // A CounterReader behind the hook NetlinkNic calls for every interface

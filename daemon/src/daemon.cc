@@ -214,6 +214,7 @@ Result<void> Daemon::setup() {
 Result<void> Daemon::run() {
   while (step(-1)) {
   }
+  if (fatal_) return *fatal_;
   return {};
 }
 
@@ -221,6 +222,12 @@ bool Daemon::step(int timeout_ms) {
   std::array<epoll_event, 8> events{};
   const int n = ::epoll_wait(epoll_.get(), events.data(),
                              static_cast<int>(events.size()), timeout_ms);
+  if (n < 0 && errno != EINTR) {
+    // EBADF, EFAULT, EINVAL: the loop itself is broken and would spin;
+    // stop rather than serve nothing at full CPU.
+    fatal_ = Error::from_errno("epoll_wait");
+    stopping_ = true;
+  }
   for (int i = 0; i < n; i++) {
     const int fd = events[static_cast<size_t>(i)].data.fd;
     if (fd == signals_.get()) {
@@ -337,7 +344,14 @@ Result<void> Daemon::reload() {
   log_info("profiles reloaded: " + std::to_string(manager_->profiles().size()) +
            " profile(s)");
   auto reports = manager_->apply_all();
-  if (!reports) return reports.error();
+  if (!reports) {
+    // The new profiles are loaded but in force nowhere yet: every link
+    // gets its profile once the links can be listed (next sweep tick).
+    log_warning("profiles reloaded but not applied: " +
+                reports.error().message() + " (trying again at the next sweep)");
+    pending_resync_ = true;
+    return reports.error();
+  }
   return {};
 }
 

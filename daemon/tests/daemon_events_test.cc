@@ -182,6 +182,25 @@ TEST_F(DaemonEventsTest, ResyncSurvivesAFailedListing) {
   EXPECT_EQ(daemon_->stats().event_resyncs, 1U);
 }
 
+// SIGHUP's reload whose apply cannot list the links is not dropped: the
+// new profiles reach every interface at the next sweep tick.
+TEST_F(DaemonEventsTest, ReloadAppliesOnceTheLinksCanBeListed) {
+  for (int i = 0; i < 100 && daemon_->stats().sweeps < 2; i++)
+    daemon_->step(20);
+  // No event names it: only the reload's apply brings eth9 its profile.
+  nic_->add(keel_link(9, "eth9"), settings());
+  nic_->fail(FakeNic::Op::kLinks, EAGAIN, "dump interrupted 5 times in a row",
+             1);
+  auto res = daemon_->reload();
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().errnum(), EAGAIN) << res.error().str();
+  for (int i = 0; i < 100 && daemon_->manager().managed(9) == nullptr; i++)
+    daemon_->step(20);
+  ASSERT_NE(daemon_->manager().managed(9), nullptr)
+      << "the reloaded profiles were never applied";
+  EXPECT_EQ(nic_->state(9).mtu, 4000U);
+}
+
 // The profile text a client sends with apply or diff.
 json files(const std::string &name, const std::string &text) {
   return json{{"files", json::array({json{{"name", name}, {"text", text}}})}};

@@ -113,7 +113,8 @@ class Daemon {
   Daemon &operator=(Daemon &&) = delete;
   ~Daemon();
 
-  // Serve until SIGTERM or SIGINT.
+  // Serve until SIGTERM or SIGINT; an error if the loop itself broke
+  // (epoll_wait() failing).
   Result<void> run();
   // Wait up to timeout_ms for one batch of events and handle it; false
   // once a stop signal arrived.
@@ -163,6 +164,7 @@ class Daemon {
   std::map<std::string, IfaceCounters> latest_;  // by interface name
   std::set<int> pending_links_;  // ifindexes events named, not yet handled
   bool pending_resync_ = false;  // a resync not yet handled: every link
+  std::optional<Error> fatal_;   // why the loop stopped, if not a signal
 };
 
 }  // namespace keel

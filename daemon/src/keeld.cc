@@ -7,12 +7,12 @@
 #include <sys/syscall.h>
 
 #include <array>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <fcntl.h>
-#include <fstream>
 #include <grp.h>
 #include <memory>
 #include <string>
@@ -23,6 +23,7 @@
 #include "keel/counters.h"
 #include "keel/daemon.h"
 #include "keel/events.h"
+#include "keel/fd.h"
 #include "keel/links.h"
 #include "keel/log.h"
 #include "keel/manager.h"
@@ -153,10 +154,37 @@ keel::Result<void> drop_cap_chown() {
 
 // Leave the terminal: the parent exits 0 once the daemon is set up, so a
 // failed start is still reported by the exit status.
-bool detach() {
+// Write pid to path (--pidfile); an error says why it could not be.
+keel::Result<void> write_pidfile(const std::string &path, pid_t pid) {
+  keel::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                     0644));
+  if (!fd.valid()) return keel::Error::from_errno("pidfile " + path);
+  const std::string text = std::to_string(pid) + "\n";
+  const ssize_t n = ::write(fd.get(), text.data(), text.size());
+  if (n != static_cast<ssize_t>(text.size()))
+    return keel::Error(n < 0 ? errno : EIO, "write pidfile " + path);
+  if (::close(fd.release()) < 0)
+    return keel::Error::from_errno("write pidfile " + path);
+  return {};
+}
+
+// The parent writes the pidfile with the child's pid before it exits, so
+// whoever waits for it (systemd's Type=forking) finds the file, and a
+// pidfile that cannot be written is the parent's exit status 1 (the child
+// is stopped, SIGTERM).
+bool detach(const std::string &pidfile) {
   const pid_t pid = ::fork();
   if (pid < 0) return false;
-  if (pid > 0) ::_exit(0);
+  if (pid > 0) {
+    if (!pidfile.empty()) {
+      if (auto res = write_pidfile(pidfile, pid); !res) {
+        keel::log_error(res.error().str());
+        ::kill(pid, SIGTERM);
+        ::_exit(1);
+      }
+    }
+    ::_exit(0);
+  }
   ::setsid();
   const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) {
@@ -216,13 +244,15 @@ int run_daemon(const KeeldOptions &o) {
     keel::log_error(dropped.error().str());
     return 1;
   }
-  if (!o.foreground && !detach()) {
+  if (!o.foreground && !detach(o.pidfile)) {
     keel::log_error("fork failed");
     return 1;
   }
-  if (!o.pidfile.empty()) {
-    std::ofstream pidfile(o.pidfile, std::ios::trunc);
-    pidfile << ::getpid() << '\n';
+  if (o.foreground && !o.pidfile.empty()) {
+    if (auto res = write_pidfile(o.pidfile, ::getpid()); !res) {
+      keel::log_error(res.error().str());
+      return 1;
+    }
   }
   keel::log_info(std::string("keeld ") + keel::kVersion + " running");
   auto res = (*daemon)->run();

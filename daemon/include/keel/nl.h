@@ -175,8 +175,12 @@ class Nest {
 };
 
 // One level of parsed attributes, indexed by type; attributes are lent
-// from the message being parsed and valid only while it is. Parsing
-// validates against a policy, so getters trust the types they read.
+// from the message being parsed and valid only while it is. Getters check
+// the length of what they read (an attribute too short for its type reads
+// as absent, a string ends at its attribute's end), so no parse reads
+// outside the message, with or without a policy. A policy, where a parser
+// passes one (netdev_objects.cc), refuses a malformed message as a whole
+// before anything reads it.
 class Attrs {
  public:
   // Parse a stream of attributes (e.g. a nest's payload).

@@ -347,8 +347,9 @@ Result<void> Daemon::reload() {
   if (!reports) {
     // The new profiles are loaded but in force nowhere yet: every link
     // gets its profile once the links can be listed (next sweep tick).
-    log_warning("profiles reloaded but not applied: " +
-                reports.error().message() + " (trying again at the next sweep)");
+    log_warning(
+        "profiles reloaded but not applied: " + reports.error().message() +
+        " (trying again at the next sweep)");
     pending_resync_ = true;
     return reports.error();
   }

@@ -152,12 +152,10 @@ keel::Result<void> drop_cap_chown() {
   return {};
 }
 
-// Leave the terminal: the parent exits 0 once the daemon is set up, so a
-// failed start is still reported by the exit status.
 // Write pid to path (--pidfile); an error says why it could not be.
 keel::Result<void> write_pidfile(const std::string &path, pid_t pid) {
-  keel::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                     0644));
+  keel::Fd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) return keel::Error::from_errno("pidfile " + path);
   const std::string text = std::to_string(pid) + "\n";
   const ssize_t n = ::write(fd.get(), text.data(), text.size());
@@ -168,7 +166,9 @@ keel::Result<void> write_pidfile(const std::string &path, pid_t pid) {
   return {};
 }
 
-// The parent writes the pidfile with the child's pid before it exits, so
+// Leave the terminal: the parent exits 0 once the daemon is set up, so a
+// failed start is still reported by the exit status. The parent writes
+// the pidfile with the child's pid before it exits, so
 // whoever waits for it (systemd's Type=forking) finds the file, and a
 // pidfile that cannot be written is the parent's exit status 1 (the child
 // is stopped, SIGTERM).

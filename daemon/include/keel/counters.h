@@ -223,7 +223,7 @@ class CounterReader {
   std::map<int, DriverNames> driver_names_;  // by ifindex
   GroupErrorHook on_group_error_;
   std::set<std::pair<int, std::string>> failing_;  // ifindex, group
-  std::map<int, Clock::time_point> last_read_;      // by ifindex
+  std::map<int, Clock::time_point> last_read_;     // by ifindex
   Clock::time_point last_forget_{};  // when forget_unread() last looked
   std::chrono::milliseconds forget_after_ = kForgetAfter;
 };

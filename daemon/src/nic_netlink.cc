@@ -297,7 +297,9 @@ Result<Rss> parse_rss(nl_msg *msg, const std::vector<std::string> &names) {
   out.key = tb->binary(ETHTOOL_A_RSS_HKEY);
   const auto indir = tb->binary(ETHTOOL_A_RSS_INDIR);
   out.indir.resize(indir.size() / 4);
-  std::memcpy(out.indir.data(), indir.data(), out.indir.size() * 4);
+  // Without a table both are empty, and memcpy() must not see null.
+  if (!out.indir.empty())
+    std::memcpy(out.indir.data(), indir.data(), out.indir.size() * 4);
   return out;
 }
 

@@ -288,6 +288,18 @@ TEST(Rss, Parse) {
   EXPECT_FALSE(r->user_configured);
 }
 
+// A device without an indirection table (or one of fewer than 4 bytes):
+// an empty table, and no memcpy() of null pointers (make check-asan).
+TEST(Rss, NoTable) {
+  auto msg = ethtool_reply(ETHTOOL_MSG_RSS_GET_REPLY);
+  ASSERT_TRUE(nl::put_u32(msg, ETHTOOL_A_RSS_HFUNC, 1U));
+  auto r = ethnl::parse_rss(msg.get(), {"toeplitz"});
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(r->hfunc, "toeplitz");
+  EXPECT_TRUE(r->indir.empty());
+  EXPECT_TRUE(r->key.empty());
+}
+
 TEST(LinkMsg, Parse) {
   auto msg = nl::Msg::alloc();
   ASSERT_TRUE(msg);

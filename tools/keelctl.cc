@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -103,6 +104,9 @@ bool parse_time(const std::string &text, int64_t &ms) {
     ms = n;
     return true;
   }
+  // More seconds ago than int64_t milliseconds hold would overflow.
+  if (n > std::numeric_limits<int64_t>::max() / 1000 / scale)
+    return false;
   ms = now - n * scale * 1000;
   return true;
 }

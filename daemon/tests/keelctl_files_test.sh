@@ -65,5 +65,19 @@ refused "a FIFO in a directory" "20-fifo.toml is a FIFO, not a regular file" \
 refused "a missing file" "absent.toml: No such file or directory" \
 	diff "$WORK/absent.toml"
 
+# Not about files: a --since so far back that its milliseconds overflow
+# (undefined behaviour) is a usage error (exit 2), as any bad one is.
+n=$((n + 1))
+timeout 10 "$KEELCTL" --socket "$WORK/absent.sock" history lo x \
+	--since 99999999999999d > "$WORK/out" 2> "$WORK/err" < /dev/null
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "bad --since" "$WORK/err"; then
+	echo "ok $n a --since that overflows is refused"
+else
+	failed=$((failed + 1))
+	echo "not ok $n a --since that overflows is refused (exit $rc)"
+	sed 's/^/#   /' "$WORK/err"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -259,6 +259,14 @@ Outcome request_once(nl::Socket &sock, const char *what) {
   return out;
 }
 
+// A request that succeeds with exactly these replies (the socket is clean
+// after whatever came before).
+void expect_answered(nl::Socket &sock, const char *what, const char *replies) {
+  const Outcome out = request_once(sock, what);
+  EXPECT_EQ(out.error, "") << what;
+  EXPECT_EQ(out.replies, replies) << what;
+}
+
 // Issue 11: a reply that cannot be parsed in the middle of a dump fails
 // the request, and the rest of that dump is read and dropped: the next
 // requests get their own answers, not a sequence number mismatch.
@@ -277,12 +285,8 @@ TEST(FakeKernelDump, UnparsableReplyThenNextRequests) {
   const Outcome first = request_once(*sock, "first");
   EXPECT_EQ(first.error, "first: truncated NLMSG_ERROR reply (EBADMSG)");
   EXPECT_FALSE(first.left_over);
-  const Outcome second = request_once(*sock, "second");
-  EXPECT_EQ(second.error, "");
-  EXPECT_EQ(second.replies, "a2");
-  const Outcome third = request_once(*sock, "third");
-  EXPECT_EQ(third.error, "");
-  EXPECT_EQ(third.replies, "a3");
+  expect_answered(*sock, "second", "a2");
+  expect_answered(*sock, "third", "a3");
 }
 
 // The same with a datagram larger than a receive buffer that does not
@@ -304,12 +308,8 @@ TEST(FakeKernelDump, DatagramTooLargeThenNextRequests) {
   const Outcome first = request_once(*sock, "first");
   EXPECT_NE(first.error.find("first: "), std::string::npos) << first.error;
   EXPECT_FALSE(first.left_over);
-  const Outcome second = request_once(*sock, "second");
-  EXPECT_EQ(second.error, "");
-  EXPECT_EQ(second.replies, "a2");
-  const Outcome third = request_once(*sock, "third");
-  EXPECT_EQ(third.error, "");
-  EXPECT_EQ(third.replies, "a3");
+  expect_answered(*sock, "second", "a2");
+  expect_answered(*sock, "third", "a3");
 }
 
 // The end of a request that failed may never come: reading the rest
@@ -324,9 +324,7 @@ TEST(FakeKernelDump, EndThatNeverComes) {
   ASSERT_TRUE(sock) << sock.error().str();
   const Outcome first = request_once(*sock, "first");
   EXPECT_NE(first.error, "");
-  const Outcome second = request_once(*sock, "second");
-  EXPECT_EQ(second.error, "");
-  EXPECT_EQ(second.replies, "a2");
+  expect_answered(*sock, "second", "a2");
 }
 
 // A handler that cannot parse one reply fails the request; the rest of

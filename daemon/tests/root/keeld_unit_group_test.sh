@@ -35,24 +35,8 @@ done
 GID=$(getent group "$GROUP" | cut -d: -f3)
 [ -n "$GID" ] || { echo "# skip: no group $GROUP"; exit 77; }
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-	[ -f "$WORK/log" ] && sed 's/^/#   /' "$WORK/log" | tail -20
-}
-
-check() {
-	local name=$1
-
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+# shellcheck source=./tap.sh
+source "$(dirname "$0")/tap.sh"
 
 # The last value of KEY= in the unit.
 unit_value() {

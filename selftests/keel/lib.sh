@@ -106,24 +106,39 @@ peer_bytes() {
 }
 
 # flowing WHAT rx|tx|both [MIN]: the positive control of a test "under
-# traffic": in the next second the peer received (rx: keel sends),
-# sent (tx) or both at least MIN bytes (default 256 KiB, a twentieth of
-# a second of the debug kernel's TCP)
+# traffic": the peer received (rx: keel sends), sent (tx) or both at
+# least MIN bytes (default 256 KiB, a twentieth of a second of the debug
+# kernel's TCP), counted from now, within FLOWING_SECONDS (default 3)
+# whole seconds; passes at the first second that has them. One second
+# is not enough for both directions at once: on the debug kernel a
+# bidirectional iperf3 stalls one direction for a second now and then
+# (a loss recovered by a retransmission timeout; an iperf3 interval of
+# 0 bytes seen).
+FLOWING_SECONDS=${FLOWING_SECONDS:-3}
+
+# moved DIR RX TX MIN: RX and TX bytes meet MIN in direction DIR
+moved() {
+	case $1 in
+	rx) [ "$2" -ge "$4" ] ;;
+	tx) [ "$3" -ge "$4" ] ;;
+	*) [ "$2" -ge "$4" ] && [ "$3" -ge "$4" ] ;;
+	esac
+}
+
 flowing() {
-	local what=$1 dir=$2 min=${3:-262144} rx0 tx0 rx tx
+	local what=$1 dir=$2 min=${3:-262144} rx0 tx0 rx tx s
 
 	read -r rx0 tx0 < <(peer_bytes)
-	sleep 1
-	read -r rx tx < <(peer_bytes)
-	rx=$((rx - rx0))
-	tx=$((tx - tx0))
-	echo "$what: the peer received $rx and sent $tx bytes in 1 s"
-	case $dir in
-	rx) [ "$rx" -ge "$min" ] ;;
-	tx) [ "$tx" -ge "$min" ] ;;
-	*) [ "$rx" -ge "$min" ] && [ "$tx" -ge "$min" ] ;;
-	esac && return 0
-	fail "$what: no traffic ($dir) flowing, floor $min bytes in 1 s"
+	for s in $(seq 1 "$FLOWING_SECONDS"); do
+		sleep 1
+		read -r rx tx < <(peer_bytes)
+		rx=$((rx - rx0))
+		tx=$((tx - tx0))
+		moved "$dir" "$rx" "$tx" "$min" && break
+	done
+	echo "$what: the peer received $rx and sent $tx bytes in $s s"
+	moved "$dir" "$rx" "$tx" "$min" && return 0
+	fail "$what: no traffic ($dir) flowing, floor $min bytes in $s s"
 }
 
 # Reason printed with a test's result line; set by fail/skip/xfail.

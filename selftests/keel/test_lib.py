@@ -10,7 +10,7 @@ seen to fail without a guest:
             function that ends in a command exiting 2 or 4, or that
             called fail and then returned 0, is not ok
   flowing   fails when the peer's byte counters did not move by the
-            floor in a second
+            floor within its seconds, in each direction it names
   rx_count  fails when the peer's tx_packets did not count the 20
             frames, whatever the packet socket counted
 
@@ -84,46 +84,67 @@ t_fail_then_zero() { fail "first check"; true; }
         self.assertNotIn("t_fail", out)
 
 
-# The peer's counters, kept in files under $STATE: each read of
-# peer_bytes adds RX_STEP and TX_STEP to what the peer received and sent.
+# The peer's counters: the Nth read of peer_bytes (from 0) gives the
+# Nth of the byte counts in RX_AT and TX_AT (the last one repeats).
+# sleep returns at once.
 PEER_BYTES = """
-echo 0 > "$STATE/rx"; echo 0 > "$STATE/tx"
+echo 0 > "$STATE/n"
 peer_bytes() {
-    local rx tx
-    rx=$(($(cat "$STATE/rx") + RX_STEP)); tx=$(($(cat "$STATE/tx") + TX_STEP))
-    echo "$rx" > "$STATE/rx"; echo "$tx" > "$STATE/tx"
-    echo "$rx $tx"
+    local n i j rx tx
+    n=$(cat "$STATE/n"); echo $((n + 1)) > "$STATE/n"
+    read -ra rx <<< "$RX_AT"; read -ra tx <<< "$TX_AT"
+    i=$((n < ${#rx[@]} ? n : ${#rx[@]} - 1))
+    j=$((n < ${#tx[@]} ? n : ${#tx[@]} - 1))
+    echo "${rx[i]} ${tx[j]}"
 }
+sleep() { :; }
 """
+
+MIB = 1 << 20
 
 
 class Flowing(unittest.TestCase):
     """flowing is the positive control of every test under traffic."""
 
-    def flowing(self, rx_step, tx_step, direction):
-        return bash(f"RX_STEP={rx_step}; TX_STEP={tx_step}\n{PEER_BYTES}"
-                    f"flowing load {direction}")
+    def flowing(self, rx_at, tx_at, direction):
+        rx_list = " ".join(str(v) for v in rx_at)
+        tx_list = " ".join(str(v) for v in tx_at)
+        return bash(f"RX_AT='{rx_list}'; TX_AT='{tx_list}'\n"
+                    f"{PEER_BYTES}flowing load {direction}")
 
     def test_idle_link_fails(self):
         for direction in ("rx", "tx", "both"):
-            rc, out = self.flowing(0, 0, direction)
+            rc, out = self.flowing([0], [0], direction)
             self.assertNotEqual(rc, 0, out)
             self.assertIn("load: no traffic", out)
+            self.assertIn("in 3 s", out)
 
     def test_wrong_direction_fails(self):
-        rc, out = self.flowing(1 << 20, 0, "tx")
+        rc, out = self.flowing([0, MIB], [0], "tx")
         self.assertNotEqual(rc, 0, out)
-        rc, out = self.flowing(1 << 20, 0, "both")
+        rc, out = self.flowing([0, MIB], [0], "both")
         self.assertNotEqual(rc, 0, out)
 
     def test_below_floor_fails(self):
-        rc, out = self.flowing(262143, 262143, "both")
+        # 262143 bytes in 3 s: one short of the floor
+        rc, out = self.flowing([0, 100000, 200000, 262143],
+                               [0, 100000, 200000, 262143], "both")
+        self.assertNotEqual(rc, 0, out)
+
+    def test_after_three_seconds_fails(self):
+        rc, out = self.flowing([0, 0, 0, 0, MIB], [0, 0, 0, 0, MIB], "rx")
         self.assertNotEqual(rc, 0, out)
 
     def test_moving_passes(self):
-        rc, out = self.flowing(1 << 20, 1 << 20, "both")
+        rc, out = self.flowing([0, MIB], [0, MIB], "both")
         self.assertEqual(rc, 0, out)
-        self.assertIn("received 1048576 and sent 1048576 bytes", out)
+        self.assertIn("received 1048576 and sent 1048576 bytes in 1 s", out)
+
+    def test_stalled_direction_may_catch_up(self):
+        # keel sends from the first second, the peer from the third
+        rc, out = self.flowing([0, MIB], [0, 0, 0, MIB], "both")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("in 3 s", out)
 
 
 # A packet socket that counts 0 frames, and a peer whose tx_packets

@@ -130,6 +130,8 @@ class Daemon {
   }
   // The exposition text /metrics serves.
   [[nodiscard]] std::string metrics_text() const;
+  // The control socket's server, for tests and fuzzing (answer()).
+  [[nodiscard]] ControlServer &control() noexcept { return *control_; }
 
  private:
   Result<void> setup();

@@ -8,7 +8,8 @@ SHELL := /bin/bash
 BUILD := build
 
 .PHONY: all setup kernel daemon demo check check-upstream check-daemon \
-	check-selftests check-mutants upstream-check bench stress clean
+	check-asan check-fuzz check-selftests check-mutants upstream-check \
+	bench stress clean
 
 all: kernel daemon
 
@@ -37,6 +38,15 @@ check-upstream: upstream-check
 
 check-daemon: setup daemon
 	@ctest --test-dir $(BUILD)/daemon --output-on-failure
+
+# keeld's unit tests under ASan, LeakSanitizer and UBSan (build/daemon-asan)
+check-asan: setup
+	@scripts/check-asan
+
+# keeld's fuzz targets over their seed corpora, 30 s each; fuzz longer
+# with e.g. KEEL_FUZZ_SECONDS=600 make check-fuzz
+check-fuzz: setup
+	@scripts/check-fuzz
 
 check-selftests: setup kernel
 	@scripts/run-selftests

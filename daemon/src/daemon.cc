@@ -46,6 +46,21 @@ Result<Fd> periodic_timer(std::chrono::milliseconds period) {
   return timer;
 }
 
+// A time argument of history or export (epoch ms), fallback if absent:
+// a JSON integer that fits int64_t. nlohmann's value() would convert a
+// float with static_cast, undefined beyond int64_t's range.
+Result<int64_t> time_arg(const json &args, const char *name, int64_t fallback) {
+  auto it = args.find(name);
+  if (it == args.end()) return fallback;
+  if (it->is_number_integer() &&
+      (!it->is_number_unsigned() ||
+       it->get<uint64_t>() <=
+           static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
+    return it->get<int64_t>();
+  return Error(EINVAL, std::string("bad arguments: ") + name +
+                           " must be an integer (epoch ms)");
+}
+
 // The archive's rows for keelctl export, as one string. Refused beyond
 // kMaxExport bytes: the answer travels as one JSON line.
 constexpr size_t kMaxExport = size_t{64} << 20;
@@ -56,8 +71,12 @@ Result<json> export_text(Archive &archive, const json &args) {
   ExportFilter filter;
   filter.iface = args.value("ifname", std::string());
   filter.key_prefix = args.value("counter", std::string());
-  filter.since_ms = args.value("since_ms", int64_t{0});
-  filter.until_ms = args.value("until_ms", std::numeric_limits<int64_t>::max());
+  auto since = time_arg(args, "since_ms", 0);
+  if (!since) return since.error();
+  auto until = time_arg(args, "until_ms", std::numeric_limits<int64_t>::max());
+  if (!until) return until.error();
+  filter.since_ms = *since;
+  filter.until_ms = *until;
   std::string out;
   bool too_big = false;
   ExportWriter writer(*format, [&](std::string_view piece) {
@@ -484,9 +503,16 @@ void Daemon::register_commands() {
     if (!archive_) return Error(ENOTSUP, "keeld runs without an archive");
     const auto ifname = args.at("ifname").get<std::string>();
     const auto key = args.at("counter").get<std::string>();
-    const int64_t until = args.value("until_ms", now_ms());
-    const int64_t since = args.value("since_ms", until - int64_t{3600} * 1000);
-    auto samples = archive_->history(ifname, key, since, until);
+    auto until = time_arg(args, "until_ms", now_ms());
+    if (!until) return until.error();
+    // The last hour by default, not before the earliest time there is.
+    constexpr int64_t kHourMs = int64_t{3600} * 1000;
+    constexpr int64_t kEarliest = std::numeric_limits<int64_t>::min();
+    auto since =
+        time_arg(args, "since_ms",
+                 *until < kEarliest + kHourMs ? kEarliest : *until - kHourMs);
+    if (!since) return since.error();
+    auto samples = archive_->history(ifname, key, *since, *until);
     if (!samples) return samples.error();
     json points = json::array();
     for (const Sample &s : *samples) points.push_back({s.ts_ms, s.value});

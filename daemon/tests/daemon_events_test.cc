@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -316,6 +317,36 @@ TEST_F(DaemonEventsTest, HistoryAndMetricsFromTheSweeps) {
   auto e = call("export", json{{"format", "csv"}, {"ifname", "eth0"}});
   ASSERT_TRUE(e) << e.error().str();
   EXPECT_EQ(e->get<std::string>().rfind("ts_ms,iface,key,value", 0), 0U);
+}
+
+// Issue 11, found by control_fuzz: times are JSON integers of int64_t.
+// A float was converted with static_cast (undefined beyond int64_t's
+// range), and until_ms near INT64_MIN made the default since_ms (an
+// hour before) overflow.
+TEST_F(DaemonEventsTest, HistoryAndExportTakeIntegerTimesOnly) {
+  nic_->set_counters(2, {Counter{"link", "rx_packets", "", 5}});
+  for (int i = 0; i < 100 && daemon_->stats().sweeps < 1; i++)
+    daemon_->step(20);
+  const json series{{"ifname", "eth0"}, {"counter", "link.rx_packets"}};
+  auto earliest = series;
+  earliest["until_ms"] = std::numeric_limits<int64_t>::min();
+  auto h = call("history", earliest);
+  ASSERT_TRUE(h) << h.error().str();
+  EXPECT_TRUE((*h)["points"].empty());
+
+  for (const json &bad : {json(1.5), json(1e300), json("0"),
+                          json(std::numeric_limits<uint64_t>::max())}) {
+    for (const char *arg : {"since_ms", "until_ms"}) {
+      auto args = series;
+      args[arg] = bad;
+      auto r = call("history", args);
+      ASSERT_FALSE(r) << arg << " " << bad.dump();
+      EXPECT_EQ(r.error().errnum(), EINVAL) << arg << " " << bad.dump();
+      auto e = call("export", json{{"format", "csv"}, {arg, bad}});
+      ASSERT_FALSE(e) << arg << " " << bad.dump();
+      EXPECT_EQ(e.error().errnum(), EINVAL) << arg << " " << bad.dump();
+    }
+  }
 }
 
 }  // namespace

@@ -9,11 +9,15 @@
 #include "keel/profile.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
+#include <cstdio>
 #include <fnmatch.h>
 #include <limits>
+#include <optional>
 #include <toml++/toml.h>
 
 namespace keel {
@@ -566,8 +570,58 @@ class Parser {
   std::string source_;
 };
 
+// toml++ 3.3 (Debian 12's) classifies some code points as whitespace or
+// not by reaching __builtin_unreachable(): undefined behaviour for U+00A1
+// to U+0499, U+2D6E to U+3167 (but U+3000) and U+FAF6 to U+FEFE where
+// whitespace may stand (marzer/tomlplusplus issues 190 and 295, fixed
+// upstream by its pull request 305).
+// profile_fuzz found it; a client could send such a text with apply or
+// diff. Until a fixed toml++, those code points are refused anywhere in
+// a profile, with their place. Only well-formed UTF-8 is decoded here;
+// toml++ refuses the rest itself.
+std::optional<Error> unsafe_code_point(std::string_view text,
+                                       const std::string &source) {
+  size_t line = 1;
+  size_t column = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<uint8_t>(text[i]);
+    if (b == '\n') {
+      ++line;
+      column = 1;
+      continue;
+    }
+    if ((b & 0xC0) == 0x80) continue;  // a continuation byte
+    uint32_t cp = b;
+    auto cont = [&](size_t k) {
+      return i + k < text.size() &&
+             (static_cast<uint8_t>(text[i + k]) & 0xC0) == 0x80;
+    };
+    auto low6 = [&](size_t k) {
+      return static_cast<uint32_t>(static_cast<uint8_t>(text[i + k]) & 0x3F);
+    };
+    if ((b & 0xE0) == 0xC0 && cont(1))
+      cp = (uint32_t{b} & 0x1F) << 6 | low6(1);
+    else if ((b & 0xF0) == 0xE0 && cont(1) && cont(2))
+      cp = (uint32_t{b} & 0x0F) << 12 | low6(1) << 6 | low6(2);
+    if ((cp >= 0xA1 && cp <= 0x499) ||
+        (cp >= 0x2D6E && cp <= 0x3167 && cp != 0x3000) ||
+        (cp >= 0xFAF6 && cp <= 0xFEFE)) {
+      std::array<char, 16> hex{};
+      std::snprintf(hex.data(), hex.size(), "U+%04X", cp);
+      return Error(EINVAL, source + ":" + std::to_string(line) + ":" +
+                               std::to_string(column) + ": character " +
+                               hex.data() +
+                               " is not supported in profiles (toml++ 3.3 "
+                               "cannot parse it safely)");
+    }
+    ++column;
+  }
+  return std::nullopt;
+}
+
 Result<std::vector<Parsed>> parse_internal(std::string_view text,
                                            const std::string &source) {
+  if (auto bad = unsafe_code_point(text, source)) return *bad;
   const std::string_view path = source;
   toml::parse_result res = toml::parse(text, path);
   if (!res) {

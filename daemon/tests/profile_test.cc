@@ -164,6 +164,32 @@ TEST(ProfileParse, EmptyDocumentHasNoProfiles) {
   EXPECT_TRUE(r->empty());
 }
 
+// Found by profile_fuzz: toml++ 3.3 reaches __builtin_unreachable() for
+// these code points where whitespace may stand (undefined behaviour; a
+// UBSan report in make check-asan). They are refused before toml++
+// reads the text, with their place.
+TEST(ProfileParse, CodePointsTomlppCannotParseSafelyAreRefused) {
+  // U+FEF0 opening the document (the fuzzer's find), U+00A7 after a
+  // line-ending backslash in a multi-line string (toml++ issue 190),
+  // U+0416 and U+3001 where a key is expected.
+  EXPECT_EQ(error_of("\xef\xbb\xb0" + head_text),
+            "t.toml:1:1: character U+FEF0 is not supported in profiles "
+            "(toml++ 3.3 cannot parse it safely)");
+  EXPECT_EQ(error_of(top_text + "s = \"\"\"\\\n\xc2\xa7\"\"\"\n"),
+            "t.toml:5:1: character U+00A7 is not supported in profiles "
+            "(toml++ 3.3 cannot parse it safely)");
+  EXPECT_EQ(error_of(top_text + "  \xd0\x96 = 1\n"),
+            "t.toml:4:3: character U+0416 is not supported in profiles "
+            "(toml++ 3.3 cannot parse it safely)");
+  EXPECT_EQ(error_of(top_text + "\xe3\x80\x81\n"),
+            "t.toml:4:1: character U+3001 is not supported in profiles "
+            "(toml++ 3.3 cannot parse it safely)");
+  // Other non-ASCII text stays fine, in comments and strings.
+  auto r =
+      parse_profiles(top_text + "# \xe2\x86\x92 \xe2\x80\x93 ok\n", "t.toml");
+  EXPECT_TRUE(r) << r.error().str();
+}
+
 TEST(ProfileParse, ShortFeatureNames) {
   Profile p = parse_one(head_text +
                         "[profile.features]\n"

@@ -62,7 +62,9 @@
 // Every error names the place: "file:line:column: message" (TOML syntax,
 // unknown tables or keys, wrong types, numbers out of range, bad MAC, PCI
 // address or key, a profile that matches on nothing, a name given twice,
-// a feature set twice through an alias). A load either gives every
+// a feature set twice through an alias, a character toml++ 3.3 cannot
+// parse safely: U+00A1..U+0499, U+2D6E..U+3167 but U+3000, and
+// U+FAF6..U+FEFE, anywhere in the text). A load either gives every
 // profile or an Error; the caller keeps its last good set on an Error.
 //
 // Nothing here throws; toml++ is used with exceptions off, inside

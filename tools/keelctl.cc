@@ -262,6 +262,12 @@ int run_stats(const Options &o) {
     return usage_error("stats wants IFACE");
   const json args{{"ifname", o.args[1]}};
   auto first = keel::control_call(o.socket, "stats", args);
+  // EAGAIN: an interface keeld has not swept yet; it sweeps at once
+  // when asked, so ask again for up to 5 s.
+  for (int i = 0; i < 50 && !first && first.error().errnum() == EAGAIN; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    first = keel::control_call(o.socket, "stats", args);
+  }
   if (!first) {
     std::fprintf(stderr, "keelctl: %s\n", first.error().message().c_str());
     return 1;

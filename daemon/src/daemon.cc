@@ -135,7 +135,8 @@ Result<void> watch(int epoll, int fd) {
 
 Result<std::unique_ptr<Daemon>> Daemon::create(
     DaemonConfig config, std::unique_ptr<NicControl> nic,
-    std::unique_ptr<EventSource> events) {
+    std::unique_ptr<EventSource> events,
+    std::unique_ptr<NicControl> sweep_nic) {
   if (!nic) return Error(EINVAL, "keeld: no NicControl");
   if (config.interval < std::chrono::milliseconds(10))
     return Error(EINVAL, "keeld: the sweep interval must be 10 ms or more");
@@ -143,7 +144,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(
     return Error(EINVAL, "keeld: the drift period must be 10 ms or more");
   auto d = std::make_unique<Daemon>(Token{}, std::move(config), std::move(nic),
                                     std::move(events));
-  auto res = d->setup();
+  auto res = d->setup(std::move(sweep_nic));
   if (!res) return res.error();
   return d;
 }
@@ -156,14 +157,13 @@ Daemon::Daemon(Token /*token*/, DaemonConfig config,
       events_(std::move(events)),
       started_(std::chrono::steady_clock::now()) {}
 
+// The collector's thread ends and the archive is flushed before the
+// rest goes.
 Daemon::~Daemon() {
-  if (archive_) {
-    auto res = archive_->flush();
-    if (!res) log_error("archive: " + res.error().message());
-  }
+  if (collector_) collector_->stop();
 }
 
-Result<void> Daemon::setup() {
+Result<void> Daemon::setup(std::unique_ptr<NicControl> sweep_nic) {
   epoll_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_.valid()) return Error::from_errno("epoll_create1");
 
@@ -192,11 +192,26 @@ Result<void> Daemon::setup() {
     if (!res) return res.error().with_context("profiles");
   }
 
+  // The collector writes the archive; the loop reads it through a
+  // connection of its own (WAL: readers never wait for the writer).
+  std::unique_ptr<Archive> writer;
   if (config_.archive) {
     auto archive = Archive::open(*config_.archive);
     if (!archive) return archive.error().with_context("archive");
-    archive_ = std::move(*archive);
+    writer = std::move(*archive);
+    ArchiveConfig ro = *config_.archive;
+    ro.read_only = true;
+    auto reader = Archive::open(ro);
+    if (!reader) return reader.error().with_context("archive");
+    archive_ = std::move(*reader);
   }
+  const bool threaded = sweep_nic != nullptr;
+  if (threaded)
+    collector_ = std::make_unique<Collector>(
+        std::move(sweep_nic), std::move(writer), config_.interval);
+  else  // inline sweeps with the loop's own NicControl, lent
+    collector_ =
+        std::make_unique<Collector>(*nic_, std::move(writer), config_.interval);
 
   auto provider = [this] { return metrics_text(); };
   if (config_.metrics.kind == MetricsAddress::Kind::kTcp) {
@@ -227,6 +242,7 @@ Result<void> Daemon::setup() {
     auto reports = manager_->apply_all();
     if (!reports) log_warning("apply: " + reports.error().message());
   }
+  threaded_ = threaded;
   return {};
 }
 
@@ -238,6 +254,12 @@ Result<void> Daemon::run() {
 }
 
 bool Daemon::step(int timeout_ms) {
+  // The collector's thread starts with the loop, not in create(): keeld
+  // forks to detach in between, and a fork keeps only the calling thread.
+  if (threaded_ && !collector_started_) {
+    collector_started_ = true;
+    collector_->start();
+  }
   std::array<epoll_event, 8> events{};
   const int n = ::epoll_wait(epoll_.get(), events.data(),
                              static_cast<int>(events.size()), timeout_ms);
@@ -273,25 +295,15 @@ void Daemon::on_timer() {
   if (metrics_) metrics_->dispatch();
   // Notifications whose links could not be listed (handle_events()).
   handle_pending_links();
+  // Without its thread, the collector sweeps and maintains the archive
+  // here (tests that step the loop).
+  if (collector_->running()) return;
   auto res = sweep();
   if (!res) log_warning("sweep: " + res.error().message());
-  if (!archive_) return;
-  // Retention, downsampling and the size cap, once a minute.
-  const int64_t now = now_ms();
-  if (now - last_maintain_ms_ < 60000) return;
-  last_maintain_ms_ = now;
-  auto m = archive_->maintain(now);
-  if (!m) {
-    stats_.archive_errors++;
-    log_warning("archive maintenance: " + m.error().message());
-  }
+  collector_->maintain_once();
 }
 
-void Daemon::stop() {
-  if (!archive_) return;
-  auto res = archive_->flush();
-  if (!res) log_error("archive flush: " + res.error().message());
-}
+void Daemon::stop() { collector_->stop(); }
 
 void Daemon::handle_events() {
   auto events = events_->read();
@@ -385,29 +397,21 @@ void Daemon::handle_signals() {
 }
 
 Result<void> Daemon::sweep() {
-  const auto start = std::chrono::steady_clock::now();
-  auto counters = nic_->counters();
-  stats_.last_sweep = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
-  if (!counters) {
-    stats_.sweep_errors++;
-    return counters.error();
-  }
-  stats_.sweeps++;
-  last_sweep_ms_ = now_ms();
-  if (archive_) {
-    auto res = archive_->record(last_sweep_ms_, *counters);
-    if (!res) {
-      stats_.archive_errors++;
-      log_warning("archive: " + res.error().message());
-    }
-  }
-  latest_.clear();
-  for (IfaceCounters &ic : *counters) {
-    const std::string name = ic.link.name;
-    latest_.emplace(name, std::move(ic));
-  }
-  return {};
+  if (collector_->running())
+    return Error(EBUSY, "sweeps run on the collector's thread");
+  return collector_->sweep_once();
+}
+
+DaemonStats Daemon::stats() const {
+  DaemonStats s = stats_;
+  const CollectorStats c = collector_->stats();
+  s.sweeps = c.sweeps;
+  s.sweep_errors = c.sweep_errors;
+  s.last_sweep = c.last_sweep;
+  s.archive_errors = c.archive_errors;
+  s.maintenance_runs = c.maintenance_runs;
+  s.last_maintenance = c.last_maintenance;
+  return s;
 }
 
 Result<LinkInfo> Daemon::find_link(const std::string &name) {
@@ -445,20 +449,23 @@ void Daemon::register_commands() {
                  {"settings_failed", ms.settings_failed},
                  {"drift_detected", ms.drift_detected},
                  {"drift_corrected", ms.drift_corrected}};
+    const DaemonStats st = stats();
     json r{{"version", kVersion},
            {"uptime_s", up.count()},
            {"interval_s", static_cast<double>(config_.interval.count()) / 1000},
-           {"sweeps", stats_.sweeps},
-           {"sweep_errors", stats_.sweep_errors},
-           {"last_sweep_us", stats_.last_sweep.count()},
-           {"events", stats_.events},
+           {"sweeps", st.sweeps},
+           {"sweep_errors", st.sweep_errors},
+           {"last_sweep_us", st.last_sweep.count()},
+           {"events", st.events},
            {"profile", profile},
            {"interfaces", ifaces}};
     if (archive_) {
       auto bytes = archive_->file_bytes();
       r["archive"] = {{"path", config_.archive->path},
                       {"bytes", bytes ? json(*bytes) : json(nullptr)},
-                      {"errors", stats_.archive_errors}};
+                      {"errors", st.archive_errors},
+                      {"maintenance_runs", st.maintenance_runs},
+                      {"last_maintenance_us", st.last_maintenance.count()}};
     }
     return r;
   });
@@ -477,18 +484,27 @@ void Daemon::register_commands() {
 
   control_->on("stats", [this](const json &args) -> Result<json> {
     const auto name = args.at("ifname").get<std::string>();
-    auto it = latest_.find(name);
-    if (it == latest_.end()) {
+    auto snap = collector_->latest();
+    auto it = snap->by_name.find(name);
+    if (it == snap->by_name.end()) {
       // Not in the last sweep: a new interface, or none by that name.
       auto link = find_link(name);
       if (!link) return link.error();
+      if (collector_->running()) {
+        // The loop never waits for a sweep: ask for one, and the
+        // client asks again (keelctl does, for a few seconds).
+        collector_->sweep_soon();
+        return Error(EAGAIN, "no counters for '" + name +
+                                 "' yet: keeld sweeps it now, ask again");
+      }
       auto res = sweep();
       if (!res) return res.error();
-      it = latest_.find(name);
-      if (it == latest_.end())
+      snap = collector_->latest();
+      it = snap->by_name.find(name);
+      if (it == snap->by_name.end())
         return Error(EAGAIN, "no counters for '" + name + "' yet");
     }
-    return counters_json(it->second, last_sweep_ms_);
+    return counters_json(it->second, snap->ts_ms);
   });
 
   control_->on("apply",
@@ -596,9 +612,11 @@ Result<json> Daemon::diff_command(const json &args) {
 }
 
 std::string Daemon::metrics_text() const {
+  const auto snap = collector_->latest();
   std::vector<IfaceCounters> all;
-  all.reserve(latest_.size());
-  for (const auto &[name, ic] : latest_) all.push_back(ic);
+  all.reserve(snap->by_name.size());
+  for (const auto &[name, ic] : snap->by_name) all.push_back(ic);
+  const DaemonStats st = stats();
   const ManagerStats &ms = manager_->stats();
   auto counter = [](std::string name, std::string help, uint64_t v) {
     return SelfMetric{std::move(name),
@@ -608,14 +626,14 @@ std::string Daemon::metrics_text() const {
                       static_cast<double>(v)};
   };
   std::vector<SelfMetric> self = {
-      counter("keel_keeld_sweeps_total", "Counter sweeps done", stats_.sweeps),
+      counter("keel_keeld_sweeps_total", "Counter sweeps done", st.sweeps),
       counter("keel_keeld_sweep_errors_total", "Counter sweeps that failed",
-              stats_.sweep_errors),
+              st.sweep_errors),
       counter("keel_keeld_archive_errors_total",
               "Archive writes and maintenance runs that failed",
-              stats_.archive_errors),
+              st.archive_errors),
       counter("keel_keeld_events_total", "Link and ethtool notifications",
-              stats_.events),
+              st.events),
       counter("keel_keeld_profile_applies_total",
               "Profile applications to an interface", ms.applies),
       counter("keel_keeld_settings_failed_total",
@@ -629,7 +647,7 @@ std::string Daemon::metrics_text() const {
                  "Duration of the last counter sweep",
                  MetricType::kGauge,
                  {},
-                 static_cast<double>(stats_.last_sweep.count()) / 1e6},
+                 static_cast<double>(st.last_sweep.count()) / 1e6},
   };
   return exposition(all, self);
 }

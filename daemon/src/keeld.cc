@@ -220,10 +220,18 @@ int run_daemon(const KeeldOptions &o) {
   // A group that fails costs only itself, and is said once.
   (*reader)->on_group_error(
       [](const keel::Error &e) { keel::log_warning(e.str()); });
-  // The reader lives as long as the NicControl that calls it.
+  // The reader lives as long as the NicControl that calls it: the
+  // collector's, whose thread sweeps (keel/collector.h). The loop has a
+  // NicControl of its own for settings and profiles; libnl sockets are
+  // never shared between threads.
   std::shared_ptr<keel::CounterReader> shared = std::move(*reader);
-  auto nic = keel::NetlinkNic::create(
+  auto sweep_nic = keel::NetlinkNic::create(
       [shared](const keel::LinkInfo &link) { return shared->read(link); });
+  if (!sweep_nic) {
+    keel::log_error(sweep_nic.error().str());
+    return 1;
+  }
+  auto nic = keel::NetlinkNic::create();
   if (!nic) {
     keel::log_error(nic.error().str());
     return 1;
@@ -233,9 +241,10 @@ int run_daemon(const KeeldOptions &o) {
     keel::log_error("notifications: " + monitor.error().str());
     return 1;
   }
-  auto daemon = keel::Daemon::create(
-      *config, std::move(*nic),
-      std::make_unique<Notifications>(std::move(*monitor)));
+  auto daemon =
+      keel::Daemon::create(*config, std::move(*nic),
+                           std::make_unique<Notifications>(std::move(*monitor)),
+                           std::move(*sweep_nic));
   if (!daemon) {
     keel::log_error(daemon.error().str());
     return 1;

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// keel::Daemon: keeld's event loop. One thread, one epoll set holding
-// the signal descriptor (SIGTERM/SIGINT stop and flush the archive,
-// SIGHUP reloads the profiles and applies them), the sweep timer, the
-// drift timer, link and ethtool notifications, the control socket and
-// the metrics server.
+// keel::Daemon: keeld's event loop. One thread (the collector has one
+// more, below) and one epoll set holding the signal descriptor
+// (SIGTERM/SIGINT stop and flush the archive, SIGHUP reloads the
+// profiles and applies them), the sweep timer, the drift timer, link and
+// ethtool notifications, the control socket and the metrics server.
 //
-// Every sweep reads all counters through NicControl::counters(), keeps
-// the latest per interface for the control commands and the metrics, and
-// records them in the archive. Notifications apply profiles to
+// Sweeps and archive work belong to a keel::Collector (collector.h):
+// on a thread of its own when create() is given a NicControl for it
+// (keeld does), so that no sweep, archive write or maintenance holds up
+// a control request or a scrape; otherwise (tests that step the loop)
+// inline, on the sweep timer. The loop answers from the latest sweep the
+// collector published. Notifications apply profiles to
 // interfaces that appear or are renamed and check managed interfaces for
 // drift at once; the drift timer checks them all periodically. What
 // notifications asked for stays pending while the links cannot be listed,
@@ -30,8 +33,12 @@
 //   export {format, ifname?, since_ms?, until_ms?}
 //   metrics                 the Prometheus exposition text
 //
-// Threading: everything runs on the thread that calls run() or step().
-// Counters: sweeps, sweep errors, last sweep duration (status).
+// Threading: everything but the collector runs on the thread that calls
+// run() or step(); it owns the NicControl for settings and profiles and
+// a read-only Archive connection for history and export. See
+// collector.h for what the collector thread owns.
+// Counters: sweeps, sweep errors, last sweep duration, archive errors,
+// maintenance runs and the last one's duration (status, metrics).
 #pragma once
 
 #include <sys/types.h>
@@ -46,6 +53,7 @@
 #include <vector>
 
 #include "keel/archive.h"
+#include "keel/collector.h"
 #include "keel/control.h"
 #include "keel/events.h"
 #include "keel/fd.h"
@@ -87,6 +95,8 @@ struct DaemonStats {
   uint64_t sweep_errors = 0;
   std::chrono::microseconds last_sweep{0};
   uint64_t archive_errors = 0;
+  uint64_t maintenance_runs = 0;
+  std::chrono::microseconds last_maintenance{0};
   uint64_t events = 0;
   uint64_t event_resyncs = 0;
 };
@@ -101,9 +111,14 @@ class Daemon {
   // the control socket, the archive and the metrics server, load the
   // profiles and apply them. The first sweep runs at once. events may be
   // null (no notifications: drift is found by the timer only).
+  // sweep_nic, if given, is the collector's own NicControl (a second
+  // connection to the kernel), and sweeps run on the collector's thread,
+  // started by the first step() (after keeld has forked to detach);
+  // without it they run inline with nic.
   static Result<std::unique_ptr<Daemon>> create(
       DaemonConfig config, std::unique_ptr<NicControl> nic,
-      std::unique_ptr<EventSource> events = nullptr);
+      std::unique_ptr<EventSource> events = nullptr,
+      std::unique_ptr<NicControl> sweep_nic = nullptr);
 
   Daemon(Token, DaemonConfig config, std::unique_ptr<NicControl> nic,
          std::unique_ptr<EventSource> events);
@@ -120,11 +135,12 @@ class Daemon {
   // once a stop signal arrived.
   bool step(int timeout_ms);
 
+  // A sweep now, inline; EBUSY when the collector has its thread.
   Result<void> sweep();
   // SIGHUP: reload the profiles (keeping the last good ones on error)
   // and apply them.
   Result<void> reload();
-  [[nodiscard]] const DaemonStats &stats() const noexcept { return stats_; }
+  [[nodiscard]] DaemonStats stats() const;
   [[nodiscard]] const ProfileManager &manager() const noexcept {
     return *manager_;
   }
@@ -134,7 +150,7 @@ class Daemon {
   [[nodiscard]] ControlServer &control() noexcept { return *control_; }
 
  private:
-  Result<void> setup();
+  Result<void> setup(std::unique_ptr<NicControl> sweep_nic);
   void register_commands();
   Result<LinkInfo> find_link(const std::string &name);
   void handle_signals();
@@ -151,7 +167,8 @@ class Daemon {
   std::unique_ptr<NicControl> nic_;
   std::unique_ptr<EventSource> events_;
   std::unique_ptr<ProfileManager> manager_;
-  std::unique_ptr<Archive> archive_;
+  std::unique_ptr<Collector> collector_;
+  std::unique_ptr<Archive> archive_;  // read-only: history and export
   std::unique_ptr<MetricsServer> metrics_;
   std::unique_ptr<ControlServer> control_;
   Fd epoll_;
@@ -159,11 +176,10 @@ class Daemon {
   Fd timer_;
   Fd drift_timer_;
   bool stopping_ = false;
-  int64_t last_maintain_ms_ = 0;
+  bool threaded_ = false;           // the collector sweeps on its thread
+  bool collector_started_ = false;  // its thread was started (once)
   std::chrono::steady_clock::time_point started_;
-  DaemonStats stats_;
-  int64_t last_sweep_ms_ = 0;                    // wall clock, epoch ms
-  std::map<std::string, IfaceCounters> latest_;  // by interface name
+  DaemonStats stats_;            // events; the rest comes from the collector
   std::set<int> pending_links_;  // ifindexes events named, not yet handled
   bool pending_resync_ = false;  // a resync not yet handled: every link
   std::optional<Error> fatal_;   // why the loop stopped, if not a signal

@@ -254,11 +254,22 @@ Result<void> Daemon::run() {
 }
 
 bool Daemon::step(int timeout_ms) {
-  // The collector's thread starts with the loop, not in create(): keeld
-  // forks to detach in between, and a fork keeps only the calling thread.
-  if (threaded_ && !collector_started_) {
-    collector_started_ = true;
-    collector_->start();
+  if (!loop_started_) {
+    loop_started_ = true;
+    // keeld forks to detach between create() and the loop. epoll
+    // watches a signalfd through the signal queue of the process that
+    // added it: the parent's, which is gone. Added again here, a SIGTERM
+    // to the detached daemon wakes the loop (it did not: keeld without
+    // --foreground could not be stopped).
+    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, signals_.get(), nullptr);
+    if (auto res = watch(epoll_.get(), signals_.get()); !res) {
+      fatal_ = res.error();
+      stopping_ = true;
+      return false;
+    }
+    // The same fork keeps only the calling thread: the collector's
+    // starts now, not in create().
+    if (threaded_) collector_->start();
   }
   std::array<epoll_event, 8> events{};
   const int n = ::epoll_wait(epoll_.get(), events.data(),

@@ -65,5 +65,21 @@ else
 	echo "not ok: pidfile says '$pid', socket $(ls "$T")"
 	rc=1
 fi
+# A detached keeld stops on SIGTERM (it did not: its epoll watched the
+# signalfd through the parent's signal queue), and removes its pidfile.
 kill "$pid" 2>/dev/null
+for _ in $(seq 100); do
+	[ -d "/proc/$pid" ] || break
+	sleep 0.1
+done
+if [ -d "/proc/$pid" ]; then
+	echo "not ok: the detached keeld $pid still runs 10 s after SIGTERM"
+	kill -KILL "$pid"
+	rc=1
+elif [ -e "$T/ok.pid" ]; then
+	echo "not ok: the detached keeld left its pidfile behind"
+	rc=1
+else
+	echo "ok: the detached keeld stopped on SIGTERM"
+fi
 exit $rc

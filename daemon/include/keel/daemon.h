@@ -176,8 +176,8 @@ class Daemon {
   Fd timer_;
   Fd drift_timer_;
   bool stopping_ = false;
-  bool threaded_ = false;           // the collector sweeps on its thread
-  bool collector_started_ = false;  // its thread was started (once)
+  bool threaded_ = false;      // the collector sweeps on its thread
+  bool loop_started_ = false;  // the first step() ran
   std::chrono::steady_clock::time_point started_;
   DaemonStats stats_;            // events; the rest comes from the collector
   std::set<int> pending_links_;  // ifindexes events named, not yet handled

@@ -429,6 +429,13 @@ Result<void> ignore_reply(nl_msg * /*msg*/) { return {}; }
 Result<std::unique_ptr<NetlinkNic>> NetlinkNic::create(CounterSource extra) {
   auto route = nl::Socket::connect(nl::Protocol::kRoute);
   if (!route) return route.error();
+  // One recvmsg per datagram instead of a peek and a read (libnl's
+  // default), as CounterReader's socket: the kernel's dump datagrams are
+  // at most 32 KiB, and the links' RTM_GETLINK dump is most of a sweep's
+  // replies. A datagram larger than the buffer fails its request.
+  nl_socket_disable_msg_peek(route->get());
+  if (const int err = nl_socket_set_msg_buf_size(route->get(), 65536); err < 0)
+    return nl::nl_error(err, "route socket: set receive buffer size");
   auto genl = nl::Socket::connect(nl::Protocol::kGeneric);
   if (!genl) return genl.error();
   auto family = genl->family(ETHTOOL_GENL_NAME);

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <utility>
 
 #include "keel/netdev_objects.h"
@@ -484,17 +485,49 @@ Result<std::vector<ethnl::LinkMsg>> NetlinkNic::dump_links(
   return out;
 }
 
-void NetlinkNic::add_drvinfo(LinkInfo &info) const {
-  // Devices without drvinfo (lo) fail here; they have no driver name.
+void NetlinkNic::add_drvinfo(LinkInfo &info) {
+  if (auto it = drvinfo_.find(info.ifindex);
+      it != drvinfo_.end() && it->second.ifname == info.name) {
+    info.driver = it->second.info.driver;
+    info.bus_info = it->second.info.bus_info;
+    return;
+  }
   auto drv = ioctl_.drvinfo(info.name);
-  if (!drv) return;
-  info.driver = std::move(drv->driver);
-  info.bus_info = std::move(drv->bus_info);
+  if (!drv) {
+    // Devices without drvinfo (lo) fail here with EOPNOTSUPP; they have
+    // no driver name, and never will. Anything else (the name is gone
+    // already) is asked again next time.
+    if (drv.error().errnum() == EOPNOTSUPP)
+      drvinfo_[info.ifindex] = CachedDrvInfo{info.name, DrvInfo{}};
+    else
+      drvinfo_.erase(info.ifindex);
+    return;
+  }
+  // The ioctl asked by the name the listing gave: if that name is now
+  // another interface's, the answer may be that one's. Neither use nor
+  // keep it; the next listing has the new name. A miss costs this one
+  // more ioctl.
+  if (ifindex_of(info.name) != info.ifindex) {
+    drvinfo_.erase(info.ifindex);
+    return;
+  }
+  info.driver = drv->driver;
+  info.bus_info = drv->bus_info;
+  drvinfo_[info.ifindex] = CachedDrvInfo{info.name, std::move(*drv)};
+}
+
+void NetlinkNic::prune_drvinfo(const std::vector<ethnl::LinkMsg> &links) {
+  std::set<int> listed;
+  for (const auto &l : links) listed.insert(l.info.ifindex);
+  std::erase_if(drvinfo_, [&listed](const auto &entry) {
+    return !listed.contains(entry.first);
+  });
 }
 
 Result<std::vector<LinkInfo>> NetlinkNic::links() {
   auto raw = dump_links(std::nullopt);
   if (!raw) return raw.error();
+  prune_drvinfo(*raw);
   std::vector<LinkInfo> out;
   out.reserve(raw->size());
   for (auto &l : *raw) {
@@ -822,6 +855,7 @@ Result<void> NetlinkNic::set_priv_flags(int ifindex, const PrivFlags &f) {
 Result<std::vector<IfaceCounters>> NetlinkNic::counters() {
   auto raw = dump_links(std::nullopt);
   if (!raw) return raw.error();
+  prune_drvinfo(*raw);
   std::vector<IfaceCounters> out;
   out.reserve(raw->size());
   for (auto &l : *raw) {

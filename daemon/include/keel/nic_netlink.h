@@ -11,6 +11,15 @@
 // Every other counter group comes from the CounterSource given to
 // create() (ethtool standard stats, qstats, page pools, driver -S).
 //
+// Driver and bus info are cached by ifindex: a driver is bound to a
+// net_device for its whole life (rebinding, a driver reload or a move to
+// another bus makes a new net_device, with a new ifindex), so the ioctl
+// runs only for an ifindex not seen before, or whose name changed since.
+// The ioctl names the interface, so a fresh answer is kept only if the
+// name still names that ifindex afterwards (else the link goes without
+// driver info until the next listing). Each listing (links(),
+// counters()) drops the entries of ifindexes it no longer lists.
+//
 // Feature "fixed" follows ethtool -k: a feature is fixed when the driver
 // cannot change it (not in the HW bitset) or the kernel never lets it
 // change (NOCHANGE bitset).
@@ -84,7 +93,11 @@ class NetlinkNic final : public NicControl {
  private:
   // Every link (nullopt) or one; without drvinfo.
   Result<std::vector<ethnl::LinkMsg>> dump_links(std::optional<int> ifindex);
-  void add_drvinfo(LinkInfo &info) const;
+  // Driver and bus info from the cache, or the ioctl for a new ifindex
+  // or name.
+  void add_drvinfo(LinkInfo &info);
+  // Drop the cached drvinfo of every ifindex not in links.
+  void prune_drvinfo(const std::vector<ethnl::LinkMsg> &links);
   Result<void> set_link(int ifindex, unsigned int mtu, std::optional<bool> up,
                         std::string_view what);
   Result<const std::vector<std::string> *> strings(uint32_t set);
@@ -101,6 +114,11 @@ class NetlinkNic final : public NicControl {
   int ethtool_family_;
   CounterSource extra_;
   std::map<uint32_t, std::vector<std::string>> strsets_;  // by ETH_SS_*
+  struct CachedDrvInfo {
+    std::string ifname;  // the name it was read under
+    DrvInfo info;        // empty for a device without drvinfo (lo)
+  };
+  std::map<int, CachedDrvInfo> drvinfo_;  // by ifindex
 };
 
 // The message parsers and builders NetlinkNic uses, exposed for unit

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <string_view>
 #include <utility>
 
@@ -357,6 +358,42 @@ Result<void> parse_page_pool_stats_reply(AttrStream attrs, int ifindex,
   if (!pool_ifindex || static_cast<int>(*pool_ifindex) != ifindex) return {};
   return netdev_counters(attrs, "page-pool", "pool-" + std::to_string(*id),
                          page_pool_stats_name, out);
+}
+
+Result<int> ethtool_reply_ifindex(AttrStream attrs, int header_type) {
+  auto top = parse(attrs, header_type);
+  if (!top) return top.error().with_context("parse ethtool reply header");
+  auto hdr = parse(nest_payload(top->get(header_type)), ETHTOOL_A_HEADER_MAX);
+  if (!hdr) return hdr.error().with_context("parse ethtool reply header");
+  const auto ifindex = hdr->u32(ETHTOOL_A_HEADER_DEV_INDEX);
+  if (!ifindex || *ifindex == 0 ||
+      *ifindex > static_cast<uint32_t>(std::numeric_limits<int>::max()))
+    return bad("ethtool reply header");
+  return static_cast<int>(*ifindex);
+}
+
+Result<int> qstats_reply_ifindex(AttrStream attrs) {
+  auto top = parse(attrs, NETDEV_A_QSTATS_MAX);
+  if (!top) return top.error().with_context("parse qstats reply");
+  const auto ifindex = top->u32(NETDEV_A_QSTATS_IFINDEX);
+  if (!ifindex || *ifindex == 0 ||
+      *ifindex > static_cast<uint32_t>(std::numeric_limits<int>::max()))
+    return bad("qstats reply (ifindex)");
+  return static_cast<int>(*ifindex);
+}
+
+Result<int> page_pool_stats_reply_ifindex(AttrStream attrs) {
+  auto top = parse(attrs, NETDEV_A_PAGE_POOL_STATS_MAX);
+  if (!top) return top.error().with_context("parse page pool stats");
+  auto info = parse(nest_payload(top->get(NETDEV_A_PAGE_POOL_STATS_INFO)),
+                    NETDEV_A_PAGE_POOL_MAX);
+  if (!info) return info.error().with_context("parse page pool stats");
+  // Pools of no interface (orphaned, or of loopback) carry no ifindex.
+  const auto ifindex = info->u32(NETDEV_A_PAGE_POOL_IFINDEX);
+  if (!ifindex) return 0;
+  if (*ifindex > static_cast<uint32_t>(std::numeric_limits<int>::max()))
+    return bad("page pool stats (ifindex)");
+  return static_cast<int>(*ifindex);
 }
 
 std::vector<std::string> parse_gstrings(std::span<const uint8_t> data,

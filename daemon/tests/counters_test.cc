@@ -369,6 +369,55 @@ TEST(ParsePagePool, RejectsMissingInfo) {
       counters::genl_payload(m.get()), 3, out));
 }
 
+TEST(ReplyIfindex, EthtoolHeader) {
+  nl::Msg m = reply_msg();
+  {
+    auto hdr = nl::Nest::open(m, ETHTOOL_A_PAUSE_HEADER);
+    ASSERT_TRUE(hdr);
+    u32(m, ETHTOOL_A_HEADER_DEV_INDEX, 7);
+    hdr->close();
+  }
+  auto i = counters::ethtool_reply_ifindex(counters::genl_payload(m.get()),
+                                           ETHTOOL_A_PAUSE_HEADER);
+  ASSERT_TRUE(i) << i.error().str();
+  EXPECT_EQ(*i, 7);
+  // A header without an index names no interface.
+  nl::Msg none = reply_msg();
+  {
+    auto hdr = nl::Nest::open(none, ETHTOOL_A_PAUSE_HEADER);
+    ASSERT_TRUE(hdr);
+    ASSERT_TRUE(nl::put_string(none, ETHTOOL_A_HEADER_DEV_NAME, "eth0"));
+    hdr->close();
+  }
+  auto e = counters::ethtool_reply_ifindex(counters::genl_payload(none.get()),
+                                           ETHTOOL_A_PAUSE_HEADER);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().errnum(), EBADMSG);
+}
+
+TEST(ReplyIfindex, QstatsAndPagePools) {
+  nl::Msg q = reply_msg();
+  u32(q, NETDEV_A_QSTATS_IFINDEX, 3);
+  auto i = counters::qstats_reply_ifindex(counters::genl_payload(q.get()));
+  ASSERT_TRUE(i) << i.error().str();
+  EXPECT_EQ(*i, 3);
+  nl::Msg no = reply_msg();
+  u32(no, NETDEV_A_QSTATS_QUEUE_ID, 3);
+  EXPECT_FALSE(
+      counters::qstats_reply_ifindex(counters::genl_payload(no.get())));
+
+  nl::Msg p = pool_reply(5, 4, 1);
+  i = counters::page_pool_stats_reply_ifindex(counters::genl_payload(p.get()));
+  ASSERT_TRUE(i) << i.error().str();
+  EXPECT_EQ(*i, 4);
+  // A pool of no interface: 0.
+  nl::Msg orphan = pool_reply(6, 0, 1);
+  i = counters::page_pool_stats_reply_ifindex(
+      counters::genl_payload(orphan.get()));
+  ASSERT_TRUE(i) << i.error().str();
+  EXPECT_EQ(*i, 0);
+}
+
 TEST(Gstrings, NulPaddedAndFullLengthNames) {
   std::vector<uint8_t> data(size_t{3} * ETH_GSTRING_LEN, 0);
   const std::string a = "rx_packets";

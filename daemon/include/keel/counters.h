@@ -126,6 +126,16 @@ Result<void> parse_qstats_reply(AttrStream attrs, std::vector<Counter> &out);
 Result<void> parse_page_pool_stats_reply(AttrStream attrs, int ifindex,
                                          std::vector<Counter> &out);
 
+// The interface a dump message is about, to hand it to that interface's
+// parser. An ethtool reply: ETHTOOL_A_HEADER_DEV_INDEX in its header,
+// attribute header_type (ETHTOOL_A_STATS_HEADER ...). A qstats reply:
+// NETDEV_A_QSTATS_IFINDEX. EBADMSG when it has none. A page-pool-stats
+// reply: the pool's NETDEV_A_PAGE_POOL_IFINDEX, 0 for a pool of no
+// interface.
+Result<int> ethtool_reply_ifindex(AttrStream attrs, int header_type);
+Result<int> qstats_reply_ifindex(AttrStream attrs);
+Result<int> page_pool_stats_reply_ifindex(AttrStream attrs);
+
 // The netdev family's name of a NETDEV_A_QSTATS_* or
 // NETDEV_A_PAGE_POOL_STATS_* counter attribute; "" if it is not one.
 std::string qstats_name(int type);

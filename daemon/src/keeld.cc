@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unistd.h>
@@ -222,8 +223,10 @@ int run_daemon(const KeeldOptions &o) {
       [](const keel::Error &e) { keel::log_warning(e.str()); });
   // The reader lives as long as the NicControl that calls it.
   std::shared_ptr<keel::CounterReader> shared = std::move(*reader);
-  auto nic = keel::NetlinkNic::create(
-      [shared](const keel::LinkInfo &link) { return shared->read(link); });
+  auto nic =
+      keel::NetlinkNic::create([shared](std::span<const keel::LinkInfo> links) {
+        return shared->read_all(links);
+      });
   if (!nic) {
     keel::log_error(nic.error().str());
     return 1;

@@ -860,17 +860,25 @@ Result<std::vector<IfaceCounters>> NetlinkNic::counters() {
   out.reserve(raw->size());
   for (auto &l : *raw) {
     add_drvinfo(l.info);
-    IfaceCounters ic{.link = std::move(l.info),
-                     .counters = std::move(l.counters)};
-    if (extra_) {
-      // One link's failure (it vanished) only costs that link its extra
-      // counters; CounterReader leaves out a broken group by itself.
-      if (auto more = extra_(ic.link); more)
-        ic.counters.insert(ic.counters.end(),
-                           std::make_move_iterator(more->begin()),
-                           std::make_move_iterator(more->end()));
-    }
-    out.push_back(std::move(ic));
+    out.push_back(IfaceCounters{.link = std::move(l.info),
+                                .counters = std::move(l.counters)});
+  }
+  if (!extra_) return out;
+  std::vector<LinkInfo> infos;
+  infos.reserve(out.size());
+  for (const auto &ic : out) infos.push_back(ic.link);
+  // One call for every link: the source reads each group once for all
+  // of them. If it fails as a whole, or leaves a link out (it vanished),
+  // those links keep their "link" counters; CounterReader leaves out a
+  // broken group by itself.
+  auto more = extra_(infos);
+  if (!more) return out;
+  for (auto &ic : out) {
+    auto it = more->find(ic.link.ifindex);
+    if (it == more->end()) continue;
+    ic.counters.insert(ic.counters.end(),
+                       std::make_move_iterator(it->second.begin()),
+                       std::make_move_iterator(it->second.end()));
   }
   return out;
 }

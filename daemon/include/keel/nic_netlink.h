@@ -9,7 +9,8 @@
 //     (ETHTOOL_SRSSH) through the SIOCETHTOOL ioctl, since netlink has no
 //     drvinfo and the 6.12 ethtool family no RSS_SET (see ethtool_ioctl.h).
 // Every other counter group comes from the CounterSource given to
-// create() (ethtool standard stats, qstats, page pools, driver -S).
+// create() (ethtool standard stats, qstats, page pools, driver -S),
+// called once per counters() with every link.
 //
 // Driver and bus info are cached by ifindex: a driver is bound to a
 // net_device for its whole life (rebinding, a driver reload or a move to
@@ -19,6 +20,8 @@
 // name still names that ifindex afterwards (else the link goes without
 // driver info until the next listing). Each listing (links(),
 // counters()) drops the entries of ifindexes it no longer lists.
+// A sweep (counters()) then costs one RTM_GETLINK dump here, whatever
+// the number of links, plus what the CounterSource costs.
 //
 // Feature "fixed" follows ethtool -k: a feature is fixed when the driver
 // cannot change it (not in the HW bitset) or the kernel never lets it
@@ -38,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,9 +62,11 @@ struct LinkMsg {
 };
 }  // namespace ethnl
 
-// Extra counters of one interface (every group but "link").
-using CounterSource =
-    std::function<Result<std::vector<Counter>>(const LinkInfo &)>;
+// Extra counters (every group but "link") of the links of one sweep, by
+// ifindex, read at once (CounterReader::read_all()); a link without an
+// entry gets its "link" counters only.
+using CounterSource = std::function<Result<std::map<int, std::vector<Counter>>>(
+    std::span<const LinkInfo>)>;
 
 class NetlinkNic final : public NicControl {
   struct Token {

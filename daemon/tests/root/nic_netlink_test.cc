@@ -19,8 +19,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <poll.h>
 #include <sched.h>
+#include <span>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -262,12 +264,17 @@ TEST_F(Veth, LinkCountersGrowWithTraffic) {
     ::usleep(20000);
   }
   int calls = 0;
-  auto nic = NetlinkNic::create(
-      [&calls](const LinkInfo &l) -> Result<std::vector<Counter>> {
+  auto nic =
+      NetlinkNic::create([&calls](std::span<const LinkInfo> links)
+                             -> Result<std::map<int, std::vector<Counter>>> {
         ++calls;
-        if (l.name == "kta") return Error(EIO, "kta has no extra counters");
-        return std::vector<Counter>{
-            {.group = "driver", .name = "probe", .queue = "", .value = 7}};
+        // kta has no extra counters.
+        std::map<int, std::vector<Counter>> out;
+        for (const LinkInfo &l : links)
+          if (l.name != "kta")
+            out[l.ifindex] = {
+                {.group = "driver", .name = "probe", .queue = "", .value = 7}};
+        return out;
       });
   ASSERT_TRUE(nic) << nic.error().str();
   auto before = (*nic)->counters();

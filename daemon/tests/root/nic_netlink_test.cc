@@ -134,6 +134,41 @@ TEST_F(Veth, LinksSeeBothEnds) {
   EXPECT_EQ(lo->driver, "");
 }
 
+// Driver info is cached by ifindex (ETHTOOL_GDRVINFO once per new
+// ifindex or name): a new interface under an old name, and a renamed
+// one, still get their own driver's.
+TEST_F(Veth, DriverInfoFollowsTheIfindex) {
+  auto links = nic_->links();
+  ASSERT_TRUE(links) << links.error().str();
+  ASSERT_NE(find(*links, "kta"), nullptr);
+  EXPECT_EQ(find(*links, "kta")->driver, "veth");
+
+  ASSERT_EQ(sh("ip link del kta"), 0);
+  ASSERT_EQ(sh("ip link add kta type bridge"), 0);
+  links = nic_->links();
+  ASSERT_TRUE(links) << links.error().str();
+  const LinkInfo *a = find(*links, "kta");
+  ASSERT_NE(a, nullptr);
+  EXPECT_NE(a->ifindex, a_);
+  EXPECT_EQ(a->driver, "bridge");
+
+  ASSERT_EQ(sh("ip link set kta name ktc"), 0);
+  links = nic_->links();
+  ASSERT_TRUE(links) << links.error().str();
+  EXPECT_EQ(find(*links, "kta"), nullptr);
+  const LinkInfo *c = find(*links, "ktc");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->driver, "bridge");
+  // The sweep's listing agrees.
+  auto all = nic_->counters();
+  ASSERT_TRUE(all) << all.error().str();
+  for (const auto &ic : *all) {
+    if (ic.link.name == "ktc") {
+      EXPECT_EQ(ic.link.driver, "bridge");
+    }
+  }
+}
+
 TEST_F(Veth, SettingsReadSupportedGroups) {
   auto s = nic_->settings(a_);
   ASSERT_TRUE(s) << s.error().str();

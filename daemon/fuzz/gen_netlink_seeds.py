@@ -19,6 +19,7 @@ import sys
 BITSET, FEATURES, PRIVFLAGS, RINGS, CHANNELS, COALESCE, RSS = range(7)
 NEWLINK, DELLINK, QUEUE, NAPI, PAGE_POOL, STRSET, STATS = range(7, 14)
 PAUSE, QSTATS, PP_STATS, GSTRINGS = range(14, 18)
+ETHTOOL_IFINDEX, QSTATS_IFINDEX, PP_STATS_IFINDEX = range(18, 21)
 
 NLA_F_NESTED = 0x8000
 IFINDEX = 2  # netlink_fuzz.cc's kIfindex
@@ -169,6 +170,15 @@ def seeds():
     s['page-pool-stats'] = (PP_STATS, nest(1, u32(1, 7), u32(2, IFINDEX)) +
                             u64(8, 100) + u64(9, 3) + u32(14, 50) +
                             u64(18, 0))
+    # The same dump messages, asked which interface they are about
+    s['ifindex-stats'] = (ETHTOOL_IFINDEX, s['stats'][1])
+    s['ifindex-pause'] = (ETHTOOL_IFINDEX, s['pause'][1])
+    s['ifindex-qstats'] = (QSTATS_IFINDEX, s['qstats-rx'][1])
+    s['ifindex-page-pool-stats'] = (PP_STATS_IFINDEX,
+                                    s['page-pool-stats'][1])
+    # a pool of no interface: INFO without IFINDEX
+    s['ifindex-page-pool-orphan'] = (PP_STATS_IFINDEX,
+                                     nest(1, u32(1, 8)) + u64(8, 1))
     # SIOCETHTOOL names: a little-endian u16 count, 32-byte names
     names = [b'rx_packets', b'tx_packets', b'rx_queue_0_bytes']
     s['gstrings'] = (GSTRINGS, struct.pack('<H', len(names)) +

@@ -15,13 +15,17 @@
 //  12 parse_strset_reply  13 parse_stats_reply  14 parse_pause_reply
 //  15 parse_qstats_reply  16 parse_page_pool_stats_reply
 //  17 parse_gstrings (the SIOCETHTOOL names; two bytes of count first)
+//  18 ethtool_reply_ifindex (STATS_GET and PAUSE_GET headers)
+//  19 qstats_reply_ifindex  20 page_pool_stats_reply_ifindex
 //
 // Invariants: no crash, no leak, no read outside the message; a
 // malformed reply is an Error, not an abort; bitsets are consistent
 // (value, mask and names of size bits, at most kMaxBitsetSize); string
-// sets at most kMaxStrings; qstats counters name their queue.
+// sets at most kMaxStrings; qstats counters name their queue; an ifindex
+// a dump message is handed to is positive (0 only for a pool of none).
 // Regenerate the seeds with daemon/fuzz/gen_netlink_seeds.py.
 #include <linux/ethtool.h>
+#include <linux/ethtool_netlink.h>
 #include <linux/genetlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/genl/genl.h>
@@ -98,7 +102,7 @@ void gstrings(const uint8_t *data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   using namespace keel;  // NOLINT(google-build-using-namespace)
   if (size == 0 || size > 65536) return 0;
-  const unsigned which = data[0] % 18;
+  const unsigned which = data[0] % 21;
   data++;
   size--;
   if (which == 17) {
@@ -175,9 +179,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (const Counter &c : out)
           check(c.group == "queue" && !c.queue.empty() && !c.name.empty());
       break;
-    default:
+    case 16:
       (void)counters::parse_page_pool_stats_reply(counters::genl_payload(m),
                                                   kIfindex, out);
+      break;
+    case 18:
+      for (const int hdr :
+           {int{ETHTOOL_A_STATS_HEADER}, int{ETHTOOL_A_PAUSE_HEADER}})
+        if (auto i =
+                counters::ethtool_reply_ifindex(counters::genl_payload(m), hdr))
+          check(*i > 0);
+      break;
+    case 19:
+      if (auto i = counters::qstats_reply_ifindex(counters::genl_payload(m)))
+        check(*i > 0);
+      break;
+    default:
+      if (auto i = counters::page_pool_stats_reply_ifindex(
+              counters::genl_payload(m)))
+        check(*i >= 0);
       break;
   }
   return 0;

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <string_view>
 #include <utility>
 
@@ -359,6 +360,42 @@ Result<void> parse_page_pool_stats_reply(AttrStream attrs, int ifindex,
                          page_pool_stats_name, out);
 }
 
+Result<int> ethtool_reply_ifindex(AttrStream attrs, int header_type) {
+  auto top = parse(attrs, header_type);
+  if (!top) return top.error().with_context("parse ethtool reply header");
+  auto hdr = parse(nest_payload(top->get(header_type)), ETHTOOL_A_HEADER_MAX);
+  if (!hdr) return hdr.error().with_context("parse ethtool reply header");
+  const auto ifindex = hdr->u32(ETHTOOL_A_HEADER_DEV_INDEX);
+  if (!ifindex || *ifindex == 0 ||
+      *ifindex > static_cast<uint32_t>(std::numeric_limits<int>::max()))
+    return bad("ethtool reply header");
+  return static_cast<int>(*ifindex);
+}
+
+Result<int> qstats_reply_ifindex(AttrStream attrs) {
+  auto top = parse(attrs, NETDEV_A_QSTATS_MAX);
+  if (!top) return top.error().with_context("parse qstats reply");
+  const auto ifindex = top->u32(NETDEV_A_QSTATS_IFINDEX);
+  if (!ifindex || *ifindex == 0 ||
+      *ifindex > static_cast<uint32_t>(std::numeric_limits<int>::max()))
+    return bad("qstats reply (ifindex)");
+  return static_cast<int>(*ifindex);
+}
+
+Result<int> page_pool_stats_reply_ifindex(AttrStream attrs) {
+  auto top = parse(attrs, NETDEV_A_PAGE_POOL_STATS_MAX);
+  if (!top) return top.error().with_context("parse page pool stats");
+  auto info = parse(nest_payload(top->get(NETDEV_A_PAGE_POOL_STATS_INFO)),
+                    NETDEV_A_PAGE_POOL_MAX);
+  if (!info) return info.error().with_context("parse page pool stats");
+  // Pools of no interface (orphaned, or of loopback) carry no ifindex.
+  const auto ifindex = info->u32(NETDEV_A_PAGE_POOL_IFINDEX);
+  if (!ifindex) return 0;
+  if (*ifindex > static_cast<uint32_t>(std::numeric_limits<int>::max()))
+    return bad("page pool stats (ifindex)");
+  return static_cast<int>(*ifindex);
+}
+
 std::vector<std::string> parse_gstrings(std::span<const uint8_t> data,
                                         size_t count) {
   std::vector<std::string> names;
@@ -393,15 +430,18 @@ bool unsupported(const Error &e) {
 
 constexpr int kLoopbackIfindex = 1;
 
-// An ethtool request header naming the device by index.
+// An ethtool request header naming the device by index, or (ifindex 0,
+// for a dump) none: flags alone, so that the nest is not empty.
 Result<void> put_header(nl::Msg &msg, int type, int ifindex, uint32_t flags) {
   auto hdr = nl::Nest::open(msg, type);
   if (!hdr) return hdr.error();
-  if (auto r = nl::put_u32(msg, ETHTOOL_A_HEADER_DEV_INDEX,
-                           static_cast<uint32_t>(ifindex));
-      !r)
-    return r;
-  if (flags != 0) {
+  if (ifindex != 0) {
+    if (auto r = nl::put_u32(msg, ETHTOOL_A_HEADER_DEV_INDEX,
+                             static_cast<uint32_t>(ifindex));
+        !r)
+      return r;
+  }
+  if (flags != 0 || ifindex == 0) {
     if (auto r = nl::put_u32(msg, ETHTOOL_A_HEADER_FLAGS, flags); !r) return r;
   }
   hdr->close();
@@ -488,42 +528,87 @@ std::unique_ptr<CounterReader> CounterReader::over(nl::Socket sock, int ethtool,
   return r;
 }
 
-Result<std::vector<Counter>> CounterReader::read(const LinkInfo &link) {
+Result<CounterReader::ByLink> CounterReader::read_all(
+    std::span<const LinkInfo> links) {
   const Clock::time_point now = Clock::now();
   forget_unread(now);
-  last_read_[link.ifindex] = now;
-  std::vector<Counter> out;
-  using Read =
-      Result<void> (CounterReader::*)(const LinkInfo &, std::vector<Counter> &);
+  for (const LinkInfo &link : links) last_read_[link.ifindex] = now;
+
+  using Dump = Result<DumpResult> (CounterReader::*)();
   struct Step {
     const char *group;
-    Read read;
+    Dump dump;
   };
-  // Each step adds its counters only when it succeeds.
+  // One dump per group for every link; each link's counters in the order
+  // of the steps, then its driver group.
+  std::vector<std::pair<const char *, DumpResult>> dumps;
   for (const Step &step : {
-           Step{"eth-phy/eth-mac/eth-ctrl/rmon", &CounterReader::read_stats},
-           Step{"pause", &CounterReader::read_pause},
-           Step{"queue", &CounterReader::read_qstats},
-           Step{"page-pool", &CounterReader::read_page_pools},
-           Step{"driver", &CounterReader::read_driver},
+           Step{"eth-phy/eth-mac/eth-ctrl/rmon", &CounterReader::dump_stats},
+           Step{"pause", &CounterReader::dump_pause},
+           Step{"queue", &CounterReader::dump_qstats},
+           Step{"page-pool", &CounterReader::dump_page_pools},
        }) {
-    auto r = (this->*step.read)(link, out);
-    auto key = std::make_pair(link.ifindex, std::string(step.group));
-    if (r) {
-      failing_.erase(key);
+    auto r = (this->*step.dump)();
+    const std::pair<int, std::string> key{kEveryLink, step.group};
+    if (!r) {
+      // Every link loses the group for this read; said once.
+      group_failed(kEveryLink, step.group, r.error(),
+                   std::string("counters: group ") + step.group +
+                       " left out of every interface");
       continue;
     }
-    if (r.error().errnum() == ENODEV) {
-      forget(link.ifindex);
-      return r.error();
+    failing_.erase(key);
+    dumps.emplace_back(step.group, std::move(*r));
+  }
+
+  ByLink out;
+  for (const LinkInfo &link : links) {
+    std::vector<Counter> mine;
+    for (auto &[group, got] : dumps) {
+      const std::pair<int, std::string> key{link.ifindex, group};
+      if (auto bad = got.failed.find(link.ifindex); bad != got.failed.end()) {
+        group_failed(
+            link.ifindex, group, bad->second,
+            "counters of " + link.name + ": group " + group + " left out");
+        continue;
+      }
+      failing_.erase(key);
+      auto it = got.counters.find(link.ifindex);
+      if (it == got.counters.end()) continue;
+      mine.insert(mine.end(), std::make_move_iterator(it->second.begin()),
+                  std::make_move_iterator(it->second.end()));
     }
-    // The group is left out, the others are still read. Said once, not
-    // every sweep.
-    if (failing_.insert(std::move(key)).second && on_group_error_)
-      on_group_error_(r.error().with_context(
-          "counters of " + link.name + ": group " + step.group + " left out"));
+    auto r = read_driver(link, mine);
+    const std::pair<int, std::string> key{link.ifindex, "driver"};
+    if (!r && r.error().errnum() == ENODEV) {
+      // Gone, or its name is another interface's now: none of what was
+      // read is known to be this link's.
+      forget(link.ifindex);
+      continue;
+    }
+    if (!r)
+      group_failed(link.ifindex, "driver", r.error(),
+                   "counters of " + link.name + ": group driver left out");
+    else
+      failing_.erase(key);
+    out[link.ifindex] = std::move(mine);
   }
   return out;
+}
+
+Result<std::vector<Counter>> CounterReader::read(const LinkInfo &link) {
+  auto all = read_all(std::span<const LinkInfo>(&link, 1));
+  if (!all) return all.error();
+  auto it = all->find(link.ifindex);
+  if (it == all->end())
+    return Error(ENODEV, what("counters", link) + ": the interface is gone");
+  return std::move(it->second);
+}
+
+void CounterReader::group_failed(int ifindex, const std::string &group,
+                                 const Error &err, const std::string &context) {
+  if (failing_.emplace(ifindex, group).second && on_group_error_)
+    on_group_error_(err.with_context(context));
 }
 
 void CounterReader::forget_unread(Clock::time_point now) {
@@ -544,121 +629,156 @@ void CounterReader::forget(int ifindex) {
                 [ifindex](const auto &f) { return f.first == ifindex; });
 }
 
-Result<void> CounterReader::read_stats(const LinkInfo &link,
-                                       std::vector<Counter> &out) {
-  if (ethtool_ < 0) return {};
-  auto msg = nl::genl_msg(ethtool_, ETHTOOL_MSG_STATS_GET, 0);
-  if (!msg) return msg.error();
-  if (auto r = put_header(*msg, ETHTOOL_A_STATS_HEADER, link.ifindex, 0); !r)
-    return r;
-  {
-    // Every group we know, as a compact bitset without a mask.
-    auto groups = nl::Nest::open(*msg, ETHTOOL_A_STATS_GROUPS);
-    if (!groups) return groups.error();
-    const uint32_t bits = (1U << __ETHTOOL_STATS_CNT) - 1;
-    if (auto r = nl::put_flag(*msg, ETHTOOL_A_BITSET_NOMASK); !r) return r;
-    if (auto r = nl::put_u32(*msg, ETHTOOL_A_BITSET_SIZE, __ETHTOOL_STATS_CNT);
-        !r)
-      return r;
-    if (auto r =
-            nl::put_binary(*msg, ETHTOOL_A_BITSET_VALUE, &bits, sizeof(bits));
-        !r)
-      return r;
-    groups->close();
+Result<CounterReader::DumpResult> CounterReader::dump(nl::Msg msg,
+                                                      IfindexOf ifindex_of,
+                                                      const DumpParser &parse,
+                                                      std::string_view what) {
+  DumpResult got;
+  auto res = sock_.request(
+      std::move(msg),
+      [&](nl_msg *reply) -> Result<void> {
+        const counters::AttrStream attrs = counters::genl_payload(reply);
+        // A message that names no interface cannot be handed to one: the
+        // dump as a whole is not to be trusted.
+        auto ifindex = ifindex_of(attrs);
+        if (!ifindex) return ifindex.error().with_context(what);
+        if (*ifindex == 0 || got.failed.contains(*ifindex)) return {};
+        std::vector<Counter> one;
+        if (auto r = parse(attrs, *ifindex, one); !r) {
+          // That interface loses the group, the others keep it.
+          got.counters.erase(*ifindex);
+          got.failed.emplace(*ifindex, r.error().with_context(what));
+          return {};
+        }
+        auto &mine = got.counters[*ifindex];
+        mine.insert(mine.end(), std::make_move_iterator(one.begin()),
+                    std::make_move_iterator(one.end()));
+        return {};
+      },
+      what);
+  if (!res) return res.error();
+  return got;
+}
+
+namespace {
+
+// ethtool STATS_GET and PAUSE_GET dumps: the replies' header attribute.
+template <int kHeader>
+Result<int> ethtool_ifindex(counters::AttrStream attrs) {
+  return counters::ethtool_reply_ifindex(attrs, kHeader);
+}
+
+}  // namespace
+
+Result<CounterReader::DumpResult> CounterReader::dump_stats() {
+  if (ethtool_ < 0) return DumpResult{};
+  // A device unregistered while the dump runs ends it with ENODEV
+  // (ethnl_ops_begin()); the next attempt no longer lists it.
+  for (int attempt = 0;; ++attempt) {
+    auto msg = nl::genl_msg(ethtool_, ETHTOOL_MSG_STATS_GET, NLM_F_DUMP);
+    if (!msg) return msg.error();
+    if (auto r = put_header(*msg, ETHTOOL_A_STATS_HEADER, 0, 0); !r)
+      return r.error();
+    {
+      // Every group we know, as a compact bitset without a mask.
+      auto groups = nl::Nest::open(*msg, ETHTOOL_A_STATS_GROUPS);
+      if (!groups) return groups.error();
+      const uint32_t bits = (1U << __ETHTOOL_STATS_CNT) - 1;
+      if (auto r = nl::put_flag(*msg, ETHTOOL_A_BITSET_NOMASK); !r)
+        return r.error();
+      if (auto r =
+              nl::put_u32(*msg, ETHTOOL_A_BITSET_SIZE, __ETHTOOL_STATS_CNT);
+          !r)
+        return r.error();
+      if (auto r =
+              nl::put_binary(*msg, ETHTOOL_A_BITSET_VALUE, &bits, sizeof(bits));
+          !r)
+        return r.error();
+      groups->close();
+    }
+    auto res = dump(
+        std::move(*msg), ethtool_ifindex<ETHTOOL_A_STATS_HEADER>,
+        [this](counters::AttrStream attrs, int /*ifindex*/,
+               std::vector<Counter> &out) {
+          return counters::parse_stats_reply(attrs, std_names_, out);
+        },
+        "ethtool stats dump");
+    if (res) return res;
+    if (res.error().errnum() == ENODEV && attempt == 0) continue;
+    if (unsupported(res.error())) return DumpResult{};
+    return res;
   }
-  std::vector<Counter> got;
-  auto res = sock_.request(
-      std::move(*msg),
-      [&](nl_msg *reply) {
-        return counters::parse_stats_reply(counters::genl_payload(reply),
-                                           std_names_, got);
-      },
-      what("ethtool stats get", link));
-  if (!res) return unsupported(res.error()) ? Result<void>() : res;
-  out.insert(out.end(), got.begin(), got.end());
-  return {};
 }
 
-Result<void> CounterReader::read_pause(const LinkInfo &link,
-                                       std::vector<Counter> &out) {
-  if (ethtool_ < 0) return {};
-  auto msg = nl::genl_msg(ethtool_, ETHTOOL_MSG_PAUSE_GET, 0);
-  if (!msg) return msg.error();
-  if (auto r = put_header(*msg, ETHTOOL_A_PAUSE_HEADER, link.ifindex,
-                          ETHTOOL_FLAG_STATS);
-      !r)
-    return r;
-  std::vector<Counter> got;
-  auto res = sock_.request(
-      std::move(*msg),
-      [&](nl_msg *reply) {
-        return counters::parse_pause_reply(counters::genl_payload(reply), got);
-      },
-      what("ethtool pause get", link));
-  if (!res) return unsupported(res.error()) ? Result<void>() : res;
-  out.insert(out.end(), got.begin(), got.end());
-  return {};
+Result<CounterReader::DumpResult> CounterReader::dump_pause() {
+  if (ethtool_ < 0) return DumpResult{};
+  for (int attempt = 0;; ++attempt) {
+    auto msg = nl::genl_msg(ethtool_, ETHTOOL_MSG_PAUSE_GET, NLM_F_DUMP);
+    if (!msg) return msg.error();
+    if (auto r =
+            put_header(*msg, ETHTOOL_A_PAUSE_HEADER, 0, ETHTOOL_FLAG_STATS);
+        !r)
+      return r.error();
+    auto res = dump(
+        std::move(*msg), ethtool_ifindex<ETHTOOL_A_PAUSE_HEADER>,
+        [](counters::AttrStream attrs, int /*ifindex*/,
+           std::vector<Counter> &out) {
+          return counters::parse_pause_reply(attrs, out);
+        },
+        "ethtool pause dump");
+    if (res) return res;
+    if (res.error().errnum() == ENODEV && attempt == 0) continue;
+    if (unsupported(res.error())) return DumpResult{};
+    return res;
+  }
 }
 
-Result<void> CounterReader::read_qstats(const LinkInfo &link,
-                                        std::vector<Counter> &out) {
-  if (netdev_ < 0) return {};
+Result<CounterReader::DumpResult> CounterReader::dump_qstats() {
+  if (netdev_ < 0 || !qstats_ok_) return DumpResult{};
   auto msg = nl::genl_msg(netdev_, NETDEV_CMD_QSTATS_GET, NLM_F_DUMP);
   if (!msg) return msg.error();
-  if (auto r = nl::put_u32(*msg, NETDEV_A_QSTATS_IFINDEX,
-                           static_cast<uint32_t>(link.ifindex));
-      !r)
-    return r;
+  // No ifindex: every device with queue statistics; those without
+  // (no stat_ops, as lo) are left out of the dump, not refused.
   if (auto r =
           nl::put_u32(*msg, NETDEV_A_QSTATS_SCOPE, NETDEV_QSTATS_SCOPE_QUEUE);
       !r)
-    return r;
-  std::vector<Counter> got;
-  auto res = sock_.request(
-      std::move(*msg),
-      [&](nl_msg *reply) {
-        return counters::parse_qstats_reply(counters::genl_payload(reply), got);
+    return r.error();
+  auto res = dump(
+      std::move(*msg), counters::qstats_reply_ifindex,
+      [](counters::AttrStream attrs, int /*ifindex*/,
+         std::vector<Counter> &out) {
+        return counters::parse_qstats_reply(attrs, out);
       },
-      what("netdev qstats get", link));
-  if (!res) {
-    // EOPNOTSUPP: this device has no queue statistics (a dump filtered
-    // by it ends with that in its NLMSG_DONE, see
-    // netdev_nl_qstats_get_dumpit()), or the kernel has no qstats-get
-    // (an NLMSG_ERROR). Only the first says nothing of other devices,
-    // and the two cannot be told apart here: ask again for each device,
-    // each time. The answer is one short message.
-    if (res.error().errnum() == EOPNOTSUPP) return {};
-    return res;
+      "netdev qstats dump");
+  if (!res && res.error().errnum() == EOPNOTSUPP) {
+    // Unfiltered, only a kernel without qstats-get says that (an
+    // NLMSG_ERROR): it will not change while we run, so stop asking.
+    qstats_ok_ = false;
+    return DumpResult{};
   }
-  out.insert(out.end(), got.begin(), got.end());
-  return {};
+  return res;
 }
 
-Result<void> CounterReader::read_page_pools(const LinkInfo &link,
-                                            std::vector<Counter> &out) {
-  if (netdev_ < 0 || !page_pools_ok_) return {};
+Result<CounterReader::DumpResult> CounterReader::dump_page_pools() {
+  if (netdev_ < 0 || !page_pools_ok_) return DumpResult{};
   auto msg = nl::genl_msg(netdev_, NETDEV_CMD_PAGE_POOL_STATS_GET, NLM_F_DUMP);
   if (!msg) return msg.error();
-  std::vector<Counter> got;
-  auto res = sock_.request(
-      std::move(*msg),
-      [&](nl_msg *reply) {
-        return counters::parse_page_pool_stats_reply(
-            counters::genl_payload(reply), link.ifindex, got);
+  auto res = dump(
+      std::move(*msg), counters::page_pool_stats_reply_ifindex,
+      [](counters::AttrStream attrs, int ifindex, std::vector<Counter> &out) {
+        return counters::parse_page_pool_stats_reply(attrs, ifindex, out);
       },
-      what("netdev page-pool-stats get", link));
+      "netdev page-pool-stats dump");
   if (!res) {
     // No CONFIG_PAGE_POOL_STATS (6.12 then has no such command, an
     // NLMSG_ERROR), or no CAP_NET_ADMIN: neither changes while we run,
-    // so stop asking. The dump covers every device, so unlike qstats'
-    // its EOPNOTSUPP is never one device's.
+    // so stop asking.
     const int e = res.error().errnum();
     if (e != EOPNOTSUPP && e != EPERM) return res;
     page_pools_ok_ = false;
-    return {};
+    return DumpResult{};
   }
-  out.insert(out.end(), got.begin(), got.end());
-  return {};
+  return res;
 }
 
 Result<const CounterReader::DriverNames *> CounterReader::driver_names(
@@ -691,7 +811,7 @@ Result<void> CounterReader::read_driver(const LinkInfo &link,
     auto count = ethtool_ioctl::stats_count(ioctl_fd_, link.name);
     if (!count) return count.error();
     if (!*count || **count == 0) {
-      forget(link.ifindex);
+      driver_names_.erase(link.ifindex);
       return {};
     }
     auto names = driver_names(link, **count);
@@ -704,19 +824,21 @@ Result<void> CounterReader::read_driver(const LinkInfo &link,
                  std::make_move_iterator(got.end()));
       return {};
     }
-    forget(link.ifindex);
+    driver_names_.erase(link.ifindex);
   }
   return Error(EAGAIN, what("ethtool -S", link) +
                            ": the driver's statistics keep changing");
 }
 
-Result<std::function<Result<std::vector<Counter>>(const LinkInfo &)>>
+Result<std::function<Result<CounterReader::ByLink>(std::span<const LinkInfo>)>>
 open_counter_source() {
   auto reader = CounterReader::open();
   if (!reader) return reader.error();
   std::shared_ptr<CounterReader> shared(std::move(*reader));
-  return std::function<Result<std::vector<Counter>>(const LinkInfo &)>(
-      [shared](const LinkInfo &link) { return shared->read(link); });
+  return std::function<Result<CounterReader::ByLink>(
+      std::span<const LinkInfo>)>([shared](std::span<const LinkInfo> links) {
+    return shared->read_all(links);
+  });
 }
 
 }  // namespace keel

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unistd.h>
@@ -225,8 +226,10 @@ int run_daemon(const KeeldOptions &o) {
   // NicControl of its own for settings and profiles; libnl sockets are
   // never shared between threads.
   std::shared_ptr<keel::CounterReader> shared = std::move(*reader);
-  auto sweep_nic = keel::NetlinkNic::create(
-      [shared](const keel::LinkInfo &link) { return shared->read(link); });
+  auto sweep_nic =
+      keel::NetlinkNic::create([shared](std::span<const keel::LinkInfo> links) {
+        return shared->read_all(links);
+      });
   if (!sweep_nic) {
     keel::log_error(sweep_nic.error().str());
     return 1;

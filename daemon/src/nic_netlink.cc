@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <utility>
 
 #include "keel/netdev_objects.h"
@@ -429,6 +430,13 @@ Result<void> ignore_reply(nl_msg * /*msg*/) { return {}; }
 Result<std::unique_ptr<NetlinkNic>> NetlinkNic::create(CounterSource extra) {
   auto route = nl::Socket::connect(nl::Protocol::kRoute);
   if (!route) return route.error();
+  // One recvmsg per datagram instead of a peek and a read (libnl's
+  // default), as CounterReader's socket: the kernel's dump datagrams are
+  // at most 32 KiB, and the links' RTM_GETLINK dump is most of a sweep's
+  // replies. A datagram larger than the buffer fails its request.
+  nl_socket_disable_msg_peek(route->get());
+  if (const int err = nl_socket_set_msg_buf_size(route->get(), 65536); err < 0)
+    return nl::nl_error(err, "route socket: set receive buffer size");
   auto genl = nl::Socket::connect(nl::Protocol::kGeneric);
   if (!genl) return genl.error();
   auto family = genl->family(ETHTOOL_GENL_NAME);
@@ -477,17 +485,49 @@ Result<std::vector<ethnl::LinkMsg>> NetlinkNic::dump_links(
   return out;
 }
 
-void NetlinkNic::add_drvinfo(LinkInfo &info) const {
-  // Devices without drvinfo (lo) fail here; they have no driver name.
+void NetlinkNic::add_drvinfo(LinkInfo &info) {
+  if (auto it = drvinfo_.find(info.ifindex);
+      it != drvinfo_.end() && it->second.ifname == info.name) {
+    info.driver = it->second.info.driver;
+    info.bus_info = it->second.info.bus_info;
+    return;
+  }
   auto drv = ioctl_.drvinfo(info.name);
-  if (!drv) return;
-  info.driver = std::move(drv->driver);
-  info.bus_info = std::move(drv->bus_info);
+  if (!drv) {
+    // Devices without drvinfo (lo) fail here with EOPNOTSUPP; they have
+    // no driver name, and never will. Anything else (the name is gone
+    // already) is asked again next time.
+    if (drv.error().errnum() == EOPNOTSUPP)
+      drvinfo_[info.ifindex] = CachedDrvInfo{info.name, DrvInfo{}};
+    else
+      drvinfo_.erase(info.ifindex);
+    return;
+  }
+  // The ioctl asked by the name the listing gave: if that name is now
+  // another interface's, the answer may be that one's. Neither use nor
+  // keep it; the next listing has the new name. A miss costs this one
+  // more ioctl.
+  if (ifindex_of(info.name) != info.ifindex) {
+    drvinfo_.erase(info.ifindex);
+    return;
+  }
+  info.driver = drv->driver;
+  info.bus_info = drv->bus_info;
+  drvinfo_[info.ifindex] = CachedDrvInfo{info.name, std::move(*drv)};
+}
+
+void NetlinkNic::prune_drvinfo(const std::vector<ethnl::LinkMsg> &links) {
+  std::set<int> listed;
+  for (const auto &l : links) listed.insert(l.info.ifindex);
+  std::erase_if(drvinfo_, [&listed](const auto &entry) {
+    return !listed.contains(entry.first);
+  });
 }
 
 Result<std::vector<LinkInfo>> NetlinkNic::links() {
   auto raw = dump_links(std::nullopt);
   if (!raw) return raw.error();
+  prune_drvinfo(*raw);
   std::vector<LinkInfo> out;
   out.reserve(raw->size());
   for (auto &l : *raw) {
@@ -815,21 +855,30 @@ Result<void> NetlinkNic::set_priv_flags(int ifindex, const PrivFlags &f) {
 Result<std::vector<IfaceCounters>> NetlinkNic::counters() {
   auto raw = dump_links(std::nullopt);
   if (!raw) return raw.error();
+  prune_drvinfo(*raw);
   std::vector<IfaceCounters> out;
   out.reserve(raw->size());
   for (auto &l : *raw) {
     add_drvinfo(l.info);
-    IfaceCounters ic{.link = std::move(l.info),
-                     .counters = std::move(l.counters)};
-    if (extra_) {
-      // One link's failure (it vanished) only costs that link its extra
-      // counters; CounterReader leaves out a broken group by itself.
-      if (auto more = extra_(ic.link); more)
-        ic.counters.insert(ic.counters.end(),
-                           std::make_move_iterator(more->begin()),
-                           std::make_move_iterator(more->end()));
-    }
-    out.push_back(std::move(ic));
+    out.push_back(IfaceCounters{.link = std::move(l.info),
+                                .counters = std::move(l.counters)});
+  }
+  if (!extra_) return out;
+  std::vector<LinkInfo> infos;
+  infos.reserve(out.size());
+  for (const auto &ic : out) infos.push_back(ic.link);
+  // One call for every link: the source reads each group once for all
+  // of them. If it fails as a whole, or leaves a link out (it vanished),
+  // those links keep their "link" counters; CounterReader leaves out a
+  // broken group by itself.
+  auto more = extra_(infos);
+  if (!more) return out;
+  for (auto &ic : out) {
+    auto it = more->find(ic.link.ifindex);
+    if (it == more->end()) continue;
+    ic.counters.insert(ic.counters.end(),
+                       std::make_move_iterator(it->second.begin()),
+                       std::make_move_iterator(it->second.end()));
   }
   return out;
 }

@@ -10,9 +10,6 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
-
-#include <poll.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -22,6 +19,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <poll.h>
+#include <sched.h>
+#include <span>
 #include <string>
 #include <system_error>
 
@@ -134,8 +135,8 @@ TEST(Bitset, Compact) {
 TEST(Bitset, RejectsSizesTheMessageCannotBack) {
   {
     auto msg = ethtool_reply(ETHTOOL_MSG_FEATURES_GET_REPLY);
-    put_verbose(msg, ETHTOOL_A_FEATURES_ACTIVE, ethnl::kMaxBitsetSize + 1,
-                true, {{1, "b", true}});
+    put_verbose(msg, ETHTOOL_A_FEATURES_ACTIVE, ethnl::kMaxBitsetSize + 1, true,
+                {{1, "b", true}});
     auto bs = ethnl::parse_bitset(top_attr(msg, ETHTOOL_A_FEATURES_ACTIVE));
     ASSERT_FALSE(bs);
     EXPECT_EQ(bs.error().errnum(), EBADMSG) << bs.error().str();
@@ -385,27 +386,57 @@ TEST(NetlinkNic, GoneIfindexIsEnodev) {
   EXPECT_EQ(s.error().errnum(), ENODEV) << s.error().str();
 }
 
+// The source is called once per sweep with every link; a link it leaves
+// out (lo here) keeps its link counters, the others get theirs added.
 TEST(NetlinkNic, CountersWithExtraSource) {
   int calls = 0;
-  auto nic = NetlinkNic::create(
-      [&calls](const LinkInfo &l) -> Result<std::vector<Counter>> {
+  size_t asked = 0;
+  auto nic =
+      NetlinkNic::create([&](std::span<const LinkInfo> links)
+                             -> Result<std::map<int, std::vector<Counter>>> {
         ++calls;
-        if (l.name == "lo") return Error(EIO, "broken source");
-        return std::vector<Counter>{};
+        asked = links.size();
+        std::map<int, std::vector<Counter>> out;
+        for (const LinkInfo &l : links)
+          if (l.name != "lo")
+            out[l.ifindex] = {Counter{"driver", "extra", "", 7}};
+        return out;
       });
   ASSERT_TRUE(nic) << nic.error().str();
   auto all = (*nic)->counters();
   ASSERT_TRUE(all) << all.error().str();
-  EXPECT_EQ(calls, static_cast<int>(all->size()));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(asked, all->size());
+  for (const auto &ic : *all) {
+    const bool extra =
+        std::any_of(ic.counters.begin(), ic.counters.end(),
+                    [](const Counter &c) { return c.name == "extra"; });
+    EXPECT_EQ(extra, ic.link.name != "lo") << ic.link.name;
+  }
   auto lo = std::find_if(all->begin(), all->end(),
                          [](const auto &ic) { return ic.link.name == "lo"; });
   ASSERT_NE(lo, all->end());
-  // The source failed for lo: its link counters are there all the same.
   auto rx = std::find_if(lo->counters.begin(), lo->counters.end(),
                          [](const Counter &c) {
                            return c.group == "link" && c.name == "rx_packets";
                          });
   EXPECT_NE(rx, lo->counters.end());
+}
+
+// A source that fails as a whole costs the sweep nothing but the extra
+// counters.
+TEST(NetlinkNic, CountersWithFailingSource) {
+  auto nic =
+      NetlinkNic::create([](std::span<const LinkInfo> /*links*/)
+                             -> Result<std::map<int, std::vector<Counter>>> {
+        return Error(EIO, "broken source");
+      });
+  ASSERT_TRUE(nic) << nic.error().str();
+  auto all = (*nic)->counters();
+  ASSERT_TRUE(all) << all.error().str();
+  ASSERT_FALSE(all->empty());
+  for (const auto &ic : *all)
+    for (const Counter &c : ic.counters) EXPECT_EQ(c.group, "link");
 }
 
 // In a network namespace of the test's own (and a user namespace when
@@ -441,9 +472,12 @@ TEST(EventMonitor, QuietUntilALinkChanges) {
   ASSERT_EQ(poll(&pfd, 1, 1000), 1) << "no notification of lo going up";
   ev = (*mon)->read();
   ASSERT_TRUE(ev) << ev.error().str();
-  EXPECT_TRUE(std::any_of(ev->begin(), ev->end(), [](const LinkEvent &e) {
-    return e.kind == LinkEvent::Kind::kChanged && e.name == "lo";
-  })) << ev->size() << " events, none for lo";
+  EXPECT_TRUE(std::any_of(ev->begin(), ev->end(),
+                          [](const LinkEvent &e) {
+                            return e.kind == LinkEvent::Kind::kChanged &&
+                                   e.name == "lo";
+                          }))
+      << ev->size() << " events, none for lo";
 }
 
 TEST(EventMonitor, KindNames) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// keel::CounterReader: every counter of one interface that is not in the
-// rtnetlink "link" group (NetlinkNic reads that one itself and calls a
-// CounterReader for the rest). One read() returns, in this order and
-// with the group/name/queue conventions of keel::Counter (keel/nic.h):
+// keel::CounterReader: every counter of the interfaces of a sweep that is
+// not in the rtnetlink "link" group (NetlinkNic reads that one itself,
+// from the RTM_GETLINK dump that lists the links, and calls a
+// CounterReader for the rest). read_all() returns, per interface, in this
+// order and with the group/name/queue conventions of keel::Counter
+// (keel/nic.h):
 //
 //   "eth-phy", "eth-mac", "eth-ctrl", "rmon"
 //       ethtool STATS_GET (netlink), aggregate source. Names are the
@@ -28,7 +30,7 @@
 //       tx-hw-gso-wire-packets, tx-hw-gso-wire-bytes,
 //       tx-hw-drop-ratelimits, tx-stop, tx-wake.
 //   "page-pool"
-//       netdev PAGE_POOL_STATS_GET, pools of this interface only; queue
+//       netdev PAGE_POOL_STATS_GET, the pools of that interface; queue
 //       "pool-<id>"; names alloc-fast, alloc-slow, alloc-slow-high-order,
 //       alloc-empty, alloc-refill, alloc-waive, recycle-cached,
 //       recycle-cache-full, recycle-ring, recycle-ring-full,
@@ -40,24 +42,42 @@
 //       name table is cached per interface and re-read when the counter
 //       count, the name or the driver of the interface changes.
 //
-// A group the device or the kernel does not support (EOPNOTSUPP,
-// ENODATA, no "netdev" family, no CAP_NET_ADMIN for page pools) is
-// absent, not an error; one device's EOPNOTSUPP (qstats of a device
-// without queue statistics, e.g. lo) leaves the group out for that
-// device only. A vanished interface is an error (ENODEV). Any other
-// failure of a group leaves that group out of this read() and the
-// others are still read; it goes to the on_group_error() hook once, when
-// the group of that interface starts failing, and again only after it
-// has read fine.
+// Cost of a read_all(), whatever the number of interfaces: one dump per
+// netlink group, for every interface of the namespace at once (ethtool
+// STATS_GET and PAUSE_GET as dumps, with a request header naming no
+// device; netdev QSTATS_GET without an ifindex; PAGE_POOL_STATS_GET),
+// its replies handed to the interfaces by the ifindex each carries (the
+// ethtool reply header's DEV_INDEX, NETDEV_A_QSTATS_IFINDEX, the pool's
+// NETDEV_A_PAGE_POOL_IFINDEX). What is left per interface is the
+// ethtool -S ioctl: SIOCGIFINDEX (the name still names the ifindex),
+// ETHTOOL_GSSET_INFO (the count that sizes the buffer) and
+// ETHTOOL_GSTATS; ETHTOOL_GSTRINGS only when the name table is re-read.
+//
+// A group the device or the kernel does not support is absent, not an
+// error: the kernel leaves such a device out of the dump (ethtool's
+// EOPNOTSUPP, qstats of a device without queue statistics such as lo);
+// a kernel without the request (EOPNOTSUPP, ENODATA, no "netdev" family,
+// no CAP_NET_ADMIN for page pools) leaves the group out for every
+// interface. A dump interrupted because what it lists changed
+// (NLM_F_DUMP_INTR) is asked for again (nl::Socket::request()); an
+// ethtool dump that ends with ENODEV (a device unregistered while it was
+// read) is asked for once more. A dump that fails otherwise costs every
+// interface that group in this read_all(); a reply of one interface that
+// cannot be parsed costs that interface that group; a failing ethtool -S
+// ioctl costs that interface its "driver" group; the other groups are
+// still read. Each failure goes to the on_group_error() hook once, when
+// the group (of every interface for a dump, of that interface otherwise)
+// starts failing, and again only after it has read fine. An interface
+// whose ioctl finds it gone (ENODEV: removed, or its name now another
+// ifindex's) has no entry in the result.
 //
 // The parse_*() functions turn kernel replies into Counters. They take
 // the attribute stream of a reply (see genl_payload()) and need neither
 // a socket nor privilege, so unit tests feed them hand-built messages.
 //
 // A CounterReader reads the network namespace it was opened in. The
-// netlink requests name the interface by ifindex, the ioctl by name, so
-// LinkInfo must carry both (an empty name is EINVAL); a name that no
-// longer belongs to the ifindex (renamed, or gone) is ENODEV.
+// netlink replies name the interface by ifindex, the ioctl by name, so
+// LinkInfo must carry both (an empty name is EINVAL for the ioctl).
 //
 // Ownership: a CounterReader owns its generic netlink socket, its ioctl
 // socket and its caches; replies are parsed while the message is lent.
@@ -74,6 +94,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -126,6 +147,16 @@ Result<void> parse_qstats_reply(AttrStream attrs, std::vector<Counter> &out);
 Result<void> parse_page_pool_stats_reply(AttrStream attrs, int ifindex,
                                          std::vector<Counter> &out);
 
+// The interface a dump message is about, to hand it to that interface's
+// parser. An ethtool reply: ETHTOOL_A_HEADER_DEV_INDEX in its header,
+// attribute header_type (ETHTOOL_A_STATS_HEADER ...). A qstats reply:
+// NETDEV_A_QSTATS_IFINDEX. EBADMSG when it has none. A page-pool-stats
+// reply: the pool's NETDEV_A_PAGE_POOL_IFINDEX, 0 for a pool of no
+// interface.
+Result<int> ethtool_reply_ifindex(AttrStream attrs, int header_type);
+Result<int> qstats_reply_ifindex(AttrStream attrs);
+Result<int> page_pool_stats_reply_ifindex(AttrStream attrs);
+
 // The netdev family's name of a NETDEV_A_QSTATS_* or
 // NETDEV_A_PAGE_POOL_STATS_* counter attribute; "" if it is not one.
 std::string qstats_name(int type);
@@ -170,13 +201,23 @@ class CounterReader {
   CounterReader &operator=(CounterReader &&) = delete;
   ~CounterReader() = default;
 
-  // Every counter of link except group "link"; see the top of this file.
-  // ENODEV if the interface is gone.
+  // Every counter except group "link" of each of links, by ifindex; see
+  // the top of this file for the cost and what is left out. A link gone
+  // (its ioctl says ENODEV) has no entry. A failing group is left out,
+  // not returned: read_all() itself does not fail today (the Result is
+  // NetlinkNic's CounterSource's, which may).
+  using ByLink = std::map<int, std::vector<Counter>>;
+  Result<ByLink> read_all(std::span<const LinkInfo> links);
+
+  // read_all() of one link: the same dumps, so it costs as much as a
+  // sweep of every interface (for tests and tools; a sweep calls
+  // read_all()). ENODEV if the interface is gone.
   Result<std::vector<Counter>> read(const LinkInfo &link);
 
-  // Called from read() with the error of a group it left out ("counters
-  // of eth0: group queue left out: ..."), once per interface and group
-  // until that group reads again.
+  // Called from read_all() with the error of a group it left out
+  // ("counters of eth0: group driver left out: ...", "counters: group
+  // queue left out of every interface: ..."), once per interface (or
+  // dump) and group until that group reads again.
   using GroupErrorHook = std::function<void(const Error &)>;
   void on_group_error(GroupErrorHook hook) {
     on_group_error_ = std::move(hook);
@@ -206,11 +247,29 @@ class CounterReader {
     std::vector<std::string> names;
   };
 
-  Result<void> read_stats(const LinkInfo &link, std::vector<Counter> &out);
-  Result<void> read_pause(const LinkInfo &link, std::vector<Counter> &out);
-  Result<void> read_qstats(const LinkInfo &link, std::vector<Counter> &out);
-  Result<void> read_page_pools(const LinkInfo &link, std::vector<Counter> &out);
+  // What one dump gave: counters and, for replies that could not be
+  // parsed, the error, by ifindex.
+  struct DumpResult {
+    ByLink counters;
+    std::map<int, Error> failed;
+  };
+  // A parser of one dump message of an interface.
+  using DumpParser = std::function<Result<void>(
+      counters::AttrStream, int ifindex, std::vector<Counter> &out)>;
+  using IfindexOf = Result<int> (*)(counters::AttrStream);
+
+  Result<DumpResult> dump(nl::Msg msg, IfindexOf ifindex_of,
+                          const DumpParser &parse, std::string_view what);
+  Result<DumpResult> dump_stats();
+  Result<DumpResult> dump_pause();
+  Result<DumpResult> dump_qstats();
+  Result<DumpResult> dump_page_pools();
   Result<void> read_driver(const LinkInfo &link, std::vector<Counter> &out);
+  // Say err of group (of ifindex, or of every interface: kEveryLink) if
+  // it just started failing.
+  static constexpr int kEveryLink = 0;
+  void group_failed(int ifindex, const std::string &group, const Error &err,
+                    const std::string &context);
   Result<const DriverNames *> driver_names(const LinkInfo &link,
                                            uint32_t count);
 
@@ -219,6 +278,7 @@ class CounterReader {
   int ethtool_ = -1;  // family ids; -1 if the kernel has none
   int netdev_ = -1;
   bool page_pools_ok_ = true;  // cleared on EOPNOTSUPP or EPERM
+  bool qstats_ok_ = true;      // cleared on EOPNOTSUPP (no qstats-get)
   counters::StringSets std_names_;
   std::map<int, DriverNames> driver_names_;  // by ifindex
   GroupErrorHook on_group_error_;
@@ -228,9 +288,9 @@ class CounterReader {
   std::chrono::milliseconds forget_after_ = kForgetAfter;
 };
 
-// A CounterReader behind the hook NetlinkNic calls for every interface
-// (NetlinkNic's CounterSource); the function owns the reader.
-Result<std::function<Result<std::vector<Counter>>(const LinkInfo &)>>
+// A CounterReader behind the hook NetlinkNic calls once per sweep
+// (NetlinkNic's CounterSource: read_all()); the function owns the reader.
+Result<std::function<Result<CounterReader::ByLink>(std::span<const LinkInfo>)>>
 open_counter_source();
 
 }  // namespace keel

@@ -9,7 +9,19 @@
 //     (ETHTOOL_SRSSH) through the SIOCETHTOOL ioctl, since netlink has no
 //     drvinfo and the 6.12 ethtool family no RSS_SET (see ethtool_ioctl.h).
 // Every other counter group comes from the CounterSource given to
-// create() (ethtool standard stats, qstats, page pools, driver -S).
+// create() (ethtool standard stats, qstats, page pools, driver -S),
+// called once per counters() with every link.
+//
+// Driver and bus info are cached by ifindex: a driver is bound to a
+// net_device for its whole life (rebinding, a driver reload or a move to
+// another bus makes a new net_device, with a new ifindex), so the ioctl
+// runs only for an ifindex not seen before, or whose name changed since.
+// The ioctl names the interface, so a fresh answer is kept only if the
+// name still names that ifindex afterwards (else the link goes without
+// driver info until the next listing). Each listing (links(),
+// counters()) drops the entries of ifindexes it no longer lists.
+// A sweep (counters()) then costs one RTM_GETLINK dump here, whatever
+// the number of links, plus what the CounterSource costs.
 //
 // Feature "fixed" follows ethtool -k: a feature is fixed when the driver
 // cannot change it (not in the HW bitset) or the kernel never lets it
@@ -29,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,9 +62,11 @@ struct LinkMsg {
 };
 }  // namespace ethnl
 
-// Extra counters of one interface (every group but "link").
-using CounterSource =
-    std::function<Result<std::vector<Counter>>(const LinkInfo &)>;
+// Extra counters (every group but "link") of the links of one sweep, by
+// ifindex, read at once (CounterReader::read_all()); a link without an
+// entry gets its "link" counters only.
+using CounterSource = std::function<Result<std::map<int, std::vector<Counter>>>(
+    std::span<const LinkInfo>)>;
 
 class NetlinkNic final : public NicControl {
   struct Token {
@@ -84,7 +99,11 @@ class NetlinkNic final : public NicControl {
  private:
   // Every link (nullopt) or one; without drvinfo.
   Result<std::vector<ethnl::LinkMsg>> dump_links(std::optional<int> ifindex);
-  void add_drvinfo(LinkInfo &info) const;
+  // Driver and bus info from the cache, or the ioctl for a new ifindex
+  // or name.
+  void add_drvinfo(LinkInfo &info);
+  // Drop the cached drvinfo of every ifindex not in links.
+  void prune_drvinfo(const std::vector<ethnl::LinkMsg> &links);
   Result<void> set_link(int ifindex, unsigned int mtu, std::optional<bool> up,
                         std::string_view what);
   Result<const std::vector<std::string> *> strings(uint32_t set);
@@ -101,6 +120,11 @@ class NetlinkNic final : public NicControl {
   int ethtool_family_;
   CounterSource extra_;
   std::map<uint32_t, std::vector<std::string>> strsets_;  // by ETH_SS_*
+  struct CachedDrvInfo {
+    std::string ifname;  // the name it was read under
+    DrvInfo info;        // empty for a device without drvinfo (lo)
+  };
+  std::map<int, CachedDrvInfo> drvinfo_;  // by ifindex
 };
 
 // The message parsers and builders NetlinkNic uses, exposed for unit

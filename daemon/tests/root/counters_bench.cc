@@ -53,15 +53,17 @@ int run(int argc, char **argv) {
   const auto start = std::chrono::steady_clock::now();
   for (long i = 0; i < sweeps; ++i) {
     counters = 0;
+    auto got = (*reader)->read_all(infos);
+    if (!got) {
+      std::fprintf(stderr, "counters_bench: %s\n", got.error().str().c_str());
+      return 1;
+    }
     for (const auto &info : infos) {
-      auto got = (*reader)->read(info);
-      if (!got) {
-        std::fprintf(stderr, "counters_bench: %s\n", got.error().str().c_str());
-        return 1;
-      }
-      counters += got->size();
+      auto it = got->find(info.ifindex);
+      if (it == got->end()) continue;
+      counters += it->second.size();
       if (!dump) continue;
-      for (const auto &c : *got) {
+      for (const auto &c : it->second) {
         std::printf("%s %s%s%s.%s %llu\n", info.name.c_str(), c.group.c_str(),
                     c.queue.empty() ? "" : ".", c.queue.c_str(), c.name.c_str(),
                     static_cast<unsigned long long>(c.value));

@@ -19,8 +19,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <poll.h>
 #include <sched.h>
+#include <span>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -130,6 +132,41 @@ TEST_F(Veth, LinksSeeBothEnds) {
   const LinkInfo *lo = find(*links, "lo");
   ASSERT_NE(lo, nullptr);
   EXPECT_EQ(lo->driver, "");
+}
+
+// Driver info is cached by ifindex (ETHTOOL_GDRVINFO once per new
+// ifindex or name): a new interface under an old name, and a renamed
+// one, still get their own driver's.
+TEST_F(Veth, DriverInfoFollowsTheIfindex) {
+  auto links = nic_->links();
+  ASSERT_TRUE(links) << links.error().str();
+  ASSERT_NE(find(*links, "kta"), nullptr);
+  EXPECT_EQ(find(*links, "kta")->driver, "veth");
+
+  ASSERT_EQ(sh("ip link del kta"), 0);
+  ASSERT_EQ(sh("ip link add kta type bridge"), 0);
+  links = nic_->links();
+  ASSERT_TRUE(links) << links.error().str();
+  const LinkInfo *a = find(*links, "kta");
+  ASSERT_NE(a, nullptr);
+  EXPECT_NE(a->ifindex, a_);
+  EXPECT_EQ(a->driver, "bridge");
+
+  ASSERT_EQ(sh("ip link set kta name ktc"), 0);
+  links = nic_->links();
+  ASSERT_TRUE(links) << links.error().str();
+  EXPECT_EQ(find(*links, "kta"), nullptr);
+  const LinkInfo *c = find(*links, "ktc");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->driver, "bridge");
+  // The sweep's listing agrees.
+  auto all = nic_->counters();
+  ASSERT_TRUE(all) << all.error().str();
+  for (const auto &ic : *all) {
+    if (ic.link.name == "ktc") {
+      EXPECT_EQ(ic.link.driver, "bridge");
+    }
+  }
 }
 
 TEST_F(Veth, SettingsReadSupportedGroups) {
@@ -262,12 +299,17 @@ TEST_F(Veth, LinkCountersGrowWithTraffic) {
     ::usleep(20000);
   }
   int calls = 0;
-  auto nic = NetlinkNic::create(
-      [&calls](const LinkInfo &l) -> Result<std::vector<Counter>> {
+  auto nic =
+      NetlinkNic::create([&calls](std::span<const LinkInfo> links)
+                             -> Result<std::map<int, std::vector<Counter>>> {
         ++calls;
-        if (l.name == "kta") return Error(EIO, "kta has no extra counters");
-        return std::vector<Counter>{
-            {.group = "driver", .name = "probe", .queue = "", .value = 7}};
+        // kta has no extra counters.
+        std::map<int, std::vector<Counter>> out;
+        for (const LinkInfo &l : links)
+          if (l.name != "kta")
+            out[l.ifindex] = {
+                {.group = "driver", .name = "probe", .queue = "", .value = 7}};
+        return out;
       });
   ASSERT_TRUE(nic) << nic.error().str();
   auto before = (*nic)->counters();

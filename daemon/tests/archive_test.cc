@@ -639,7 +639,9 @@ TEST(Archive, SizeCapDropsOldestData) {
   const int64_t sweeps = 400;
   for (int64_t n = 0; n < sweeps; n++) {
     for (auto &cnt : many) cnt.value = static_cast<uint64_t>(n);
-    ASSERT_TRUE(a->record(kT0 + n * 1000, {iface("eth0", many)}));
+    ASSERT_TRUE(a->record(
+        kT0 + n * 1000,
+        {iface("eth0", many), iface("idle0", {counter("link", "x", 5)})}));
   }
   auto before = a->used_bytes();
   ASSERT_TRUE(before);
@@ -657,6 +659,10 @@ TEST(Archive, SizeCapDropsOldestData) {
   ASSERT_FALSE(h->empty());
   EXPECT_GT(h->front().ts_ms, kT0);                       // oldest went
   EXPECT_EQ(h->back().ts_ms, kT0 + (sweeps - 1) * 1000);  // newest stayed
+  // A value stored at the start and in force since stays.
+  auto idle = a->history("idle0", "link.x", kT0 + (sweeps - 1) * 1000);
+  ASSERT_TRUE(idle);
+  EXPECT_EQ(*idle, (std::vector<Sample>{{kT0 + (sweeps - 1) * 1000, 5}}));
   auto ok = a->integrity_check();
   ASSERT_TRUE(ok);
   EXPECT_EQ(*ok, "ok");

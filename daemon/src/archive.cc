@@ -375,7 +375,7 @@ Result<void> Archive::upgrade_v1() {
   r = exec(
       "INSERT INTO meta (name, value) "
       "SELECT 'last_sweep_ms', max(ts_ms) FROM samples "
-      "WHERE ts_ms IS NOT NULL ON CONFLICT DO NOTHING");
+      "HAVING max(ts_ms) IS NOT NULL ON CONFLICT DO NOTHING");
   if (!r) return r;
   const std::string version =
       "PRAGMA user_version=" + std::to_string(kSchemaVersion);

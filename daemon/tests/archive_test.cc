@@ -401,7 +401,7 @@ TEST(Archive, VanishedSeriesDoesNotExtend) {
 }
 
 // Version 1's schema and a row per counter per sweep, as keeld 1 wrote.
-void write_v1(const std::string &path) {
+void write_v1(const std::string &path, bool rows = true) {
   poke(path,
        "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
        "CREATE TABLE series (id INTEGER PRIMARY KEY, iface TEXT NOT NULL,"
@@ -412,7 +412,9 @@ void write_v1(const std::string &path) {
        "CREATE INDEX samples_ts ON samples (ts_ms);"
        "CREATE TABLE meta (name TEXT PRIMARY KEY,"
        "  value INTEGER NOT NULL) WITHOUT ROWID;"
-       "PRAGMA user_version=1;"
+       "PRAGMA user_version=1;");
+  if (!rows) return;
+  poke(path,
        "INSERT INTO series VALUES (1, 'eth0', 'link.x'), (2, 'eth1', 'link.y');"
        // eth0: 10 sweeps, 0..9 s, value 4 then 6; eth1 until 4 s.
        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
@@ -483,6 +485,19 @@ TEST(Archive, Version1UpgradedInPlace) {
                                      {kT0 + 9000, 6},
                                      {kT0 + 9001, 0, true},
                                      {kT0 + 10'000, 6}}));
+}
+
+TEST(Archive, Version1EmptyUpgraded) {
+  TempDir dir;
+  const auto c = config_for(dir.file("v1.db"));
+  write_v1(c.path, false);
+  auto a = open_ok(c);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->record(kT0, sweep(1)));
+  auto h = a->history("eth1", "link.rx_packets");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(*h, (std::vector<Sample>{{kT0, 101}}));
+  EXPECT_EQ(query(c.path, "PRAGMA user_version"), Archive::kSchemaVersion);
 }
 
 TEST(Archive, RetentionKeepsValueInForce) {

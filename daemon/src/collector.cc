@@ -79,19 +79,36 @@ Result<void> Collector::sweep_once() {
 void Collector::maintain_once() {
   if (!archive_) return;
   const int64_t now = now_ms();
-  if (now - last_maintain_ms_ <
-      std::chrono::duration_cast<std::chrono::milliseconds>(kMaintainEvery)
-          .count())
-    return;
-  last_maintain_ms_ = now;
+  bool started = false;
+  if (!maintaining_) {
+    if (now - last_maintain_ms_ <
+        std::chrono::duration_cast<std::chrono::milliseconds>(kMaintainEvery)
+            .count())
+      return;
+    last_maintain_ms_ = now;
+    maintaining_ = true;
+    started = true;
+  }
+  // Bounded steps (each one short transaction) for up to kMaintainSlice,
+  // at least one; the pass goes on after the next sweep.
   const auto start = std::chrono::steady_clock::now();
-  auto m = archive_->maintain(now);
+  bool failed = false;
+  while (maintaining_) {
+    auto m = archive_->maintain(now);
+    if (!m) {
+      log_warning("archive maintenance: " + m.error().message());
+      failed = true;
+      maintaining_ = false;
+      break;
+    }
+    maintaining_ = m->more;
+    if (since(start) >= kMaintainSlice) break;
+  }
   const auto took = since(start);
-  if (!m) log_warning("archive maintenance: " + m.error().message());
   MutexLock lock(mu_);
-  stats_.maintenance_runs++;
+  if (started) stats_.maintenance_runs++;
   stats_.last_maintenance = took;
-  if (!m) stats_.archive_errors++;
+  if (failed) stats_.archive_errors++;
 }
 
 void Collector::start() {

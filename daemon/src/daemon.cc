@@ -542,7 +542,9 @@ void Daemon::register_commands() {
     auto samples = archive_->history(ifname, key, *since, *until);
     if (!samples) return samples.error();
     json points = json::array();
-    for (const Sample &s : *samples) points.push_back({s.ts_ms, s.value});
+    // [ts_ms, value], or [ts_ms, null] from when the series was not seen.
+    for (const Sample &s : *samples)
+      points.push_back({s.ts_ms, s.gone ? json(nullptr) : json(s.value)});
     return json{{"ifname", ifname}, {"counter", key}, {"points", points}};
   });
 

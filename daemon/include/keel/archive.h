@@ -1,18 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // keel::Archive: keeld's telemetry archive, an SQLite database holding
-// every counter of every interface over time.
+// every counter of every interface over time, a row per change.
 //
-// Schema (user_version 1):
+// Schema (user_version 2):
 //   series(id INTEGER PRIMARY KEY, iface TEXT, key TEXT, UNIQUE(iface, key))
 //       key is keel::counter_name(): "group.name" or "group.queue.name"
-//   samples(series_id, ts_ms, value, PRIMARY KEY(series_id, ts_ms))
+//   samples(series_id, ts_ms, value, gone, PRIMARY KEY(series_id, ts_ms))
 //       WITHOUT ROWID, plus an index on ts_ms for retention and export
-//   meta(name TEXT PRIMARY KEY, value INTEGER)   bookkeeping (downsampling)
+//   meta(name TEXT PRIMARY KEY, value INTEGER)   bookkeeping: last_sweep_ms
+//       (the time of the last record()), retention_until, downsampled_until
 // Values are uint64 counters stored bit for bit in SQLite's signed 64-bit
 // INTEGER and read back the same way. A counter that goes down (driver
 // reload, device reset) is stored as it came: consumers handle resets
 // the way Prometheus' rate() does.
+//
+// Change-only storage: a samples row (gone = 0) says "from ts_ms on the
+// value was value"; record() writes one only when a series' value differs
+// from its last row (the first sample of a series is always written). A
+// row with gone = 1 (value 0) says "from ts_ms on the series was not
+// seen": record() writes it at the first sweep that misses a series
+// (interface removed, counter gone). Opening the archive read-write
+// writes such a row at last_sweep_ms + 1 for every series still in force,
+// since nothing is known of the time keeld was not running. Each series'
+// last value lives in memory (loaded at open), so record() reads nothing.
+// 1,000 idle interfaces of 30 counters cost a meta row update per sweep;
+// archive_test measures the growth.
+//
+// Reading: history() and export_rows() describe, for a window [since,
+// until], the step function "value in force at T" up to end = min(until,
+// last_sweep_ms) (nothing is known past the last sweep): a row at ts_ms =
+// since with the value in force at since (the last row at or before it,
+// unless that is a gone row), every stored row with since < ts_ms < end
+// (gone rows included), and a row at ts_ms = end with the value in force
+// at end. A row stored exactly at since or end is reported as it is
+// (gone or not). since > end gives nothing; since == end one row at most.
+//
+// Version 1 (a row per counter per sweep, no gone column) is upgraded in
+// place by a read-write open: the column is added, gone rows are written
+// where a series stopped appearing, its old rows stay (retention and
+// downsampling thin them). A read-only open of a version 1 file reads the
+// rows as they are, in [since, until], without the rows at since and end.
 //
 // Durability: journal_mode=WAL with synchronous=NORMAL; each record() is
 // one transaction, so a crash (even SIGKILL in the middle of a write)
@@ -25,17 +53,29 @@
 // auto_vacuum=INCREMENTAL is set when the file is created, so maintain()
 // can give freed pages back to the file system.
 //
-// maintain(now) applies the policy of ArchiveConfig:
-//   - retention: samples older than now - retention are deleted;
-//   - downsampling: raw samples older than now - raw_for are reduced to
-//     one sample per series per step-aligned bucket, the last one (the
-//     counters are monotonic, so the last value is the bucket's value;
-//     it keeps its own timestamp);
-//   - size: if the database's pages in use exceed max_bytes, the oldest
-//     samples are deleted until they do not, then incremental_vacuum
-//     and a passive WAL checkpoint shrink the file. The WAL itself is
-//     bounded by SQLite's automatic checkpoints and is not counted.
-// Series left without samples are removed.
+// maintain(now, budget) does one bounded step of the policy of
+// ArchiveConfig and says whether more remains (MaintainStats::more); the
+// caller calls it again, between sweeps, until it does not. A step reads
+// at most budget sample rows, deletes at most budget rows, returns at
+// most kVacuumPages pages to the file system and is one transaction.
+// Cutoffs are rounded down to a multiple of step.
+//   - retention: rows older than the cutoff now - retention are deleted,
+//     except the value in force at the cutoff (a series' last value row
+//     before it stays at its own time, so an idle counter keeps its
+//     value); a series left without rows is removed;
+//   - downsampling: rows older than now - raw_for are reduced to the
+//     last row per series per step-aligned bucket (the value in force at
+//     the bucket's end, at its own timestamp);
+//   - size: while the database's pages in use exceed max_bytes the
+//     cutoff moves past the retention one, towards the last sweep, and
+//     the same deletion runs (values in force are kept: an archive whose
+//     current values alone exceed max_bytes stays above it); then
+//     incremental_vacuum and, when a pass is done, a passive WAL
+//     checkpoint shrink the file.
+//     The WAL itself is bounded by SQLite's automatic checkpoints and is
+//     not counted.
+// Progress lives in memory (cursors over (ts_ms, series_id)) and in meta
+// (retention_until, downsampled_until) once a pass is complete.
 //
 // Errors: Result with the sqlite3_errmsg() text. errno mapping: busy or
 // locked EBUSY, no memory ENOMEM, read-only/permission EACCES, disk full
@@ -57,6 +97,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -89,6 +130,8 @@ struct ArchiveConfig {
 struct Sample {
   int64_t ts_ms = 0;  // wall clock, ms since the epoch
   uint64_t value = 0;
+  // The series was not seen from ts_ms on (value 0); see the top.
+  bool gone = false;
 
   friend bool operator==(const Sample &, const Sample &) = default;
 };
@@ -99,6 +142,7 @@ struct Row {
   std::string iface;
   std::string key;  // "group[.queue].name"
   uint64_t value = 0;
+  bool gone = false;  // as in Sample
 
   friend bool operator==(const Row &, const Row &) = default;
 };
@@ -111,13 +155,17 @@ struct ExportFilter {
   int64_t until_ms = std::numeric_limits<int64_t>::max();  // inclusive
 };
 
+// What one maintain() step did.
 struct MaintainStats {
-  uint64_t expired = 0;       // samples older than the retention
-  uint64_t downsampled = 0;   // raw samples merged into their bucket's last
-  uint64_t dropped_size = 0;  // samples deleted for the size cap
+  uint64_t examined = 0;      // sample rows read (at most the budget)
+  uint64_t expired = 0;       // rows older than the retention
+  uint64_t downsampled = 0;   // raw rows merged into their bucket's last
+  uint64_t dropped_size = 0;  // rows deleted for the size cap
   uint64_t series_removed = 0;
+  uint64_t vacuumed = 0;      // pages given back to the file system
   uint64_t bytes_before = 0;  // pages in use, before and after
   uint64_t bytes_after = 0;
+  bool more = false;  // call maintain() again
 };
 
 class Archive {
@@ -126,8 +174,12 @@ class Archive {
   };
 
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr uint64_t kWalLimit = uint64_t{16} * 1024 * 1024;
+  // Rows one maintain() step reads and deletes at most, by default.
+  static constexpr uint64_t kMaintainBudget = 2048;
+  // Pages one maintain() step returns to the file system at most.
+  static constexpr int64_t kVacuumPages = 256;
 
   // Open or create the archive (the directory must exist).
   static Result<std::unique_ptr<Archive>> open(const ArchiveConfig &config);
@@ -139,12 +191,15 @@ class Archive {
   Archive &operator=(Archive &&) = delete;
   ~Archive();
 
-  // Store one sweep in one transaction. A sample at a ts_ms the series
-  // already has replaces it.
+  // Store one sweep in one transaction: the series whose value changed,
+  // new series, and a gone row for every series in force that the sweep
+  // does not have. A row at a ts_ms the series already has is replaced.
+  // Read-only archives refuse (EACCES).
   Result<void> record(int64_t ts_ms, const std::vector<IfaceCounters> &sweep);
 
-  // The samples of one series with since_ms <= ts_ms <= until_ms, oldest
-  // first; ENOENT if the archive has no such series.
+  // The rows of one series in the window [since_ms, until_ms] as the top
+  // describes them, oldest first; ENOENT if the archive has no such
+  // series.
   Result<std::vector<Sample>> history(
       const std::string &ifname, const std::string &key, int64_t since_ms = 0,
       int64_t until_ms = std::numeric_limits<int64_t>::max());
@@ -153,13 +208,15 @@ class Archive {
   // Every interface the archive has data of, sorted.
   Result<std::vector<std::string>> interfaces();
 
-  // Call fn for every matching row, ordered by ts_ms, iface, key. fn must
-  // not call back into this Archive.
+  // Call fn for every matching row (the window as for history()), ordered
+  // by ts_ms, iface, key. fn must not call back into this Archive.
   Result<void> export_rows(const ExportFilter &filter,
                            const std::function<void(const Row &)> &fn);
 
-  // Apply retention, downsampling and the size cap (see the top).
-  Result<MaintainStats> maintain(int64_t now_ms);
+  // One bounded step of retention, downsampling and the size cap (see
+  // the top); budget > 0. Call again while the result's more is set.
+  Result<MaintainStats> maintain(int64_t now_ms,
+                                 uint64_t budget = kMaintainBudget);
 
   // Checkpoint the WAL into the database file and truncate it.
   Result<void> flush();
@@ -185,29 +242,81 @@ class Archive {
   using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
   class Txn;
 
+  // What record() knows of a series: its id and its last row.
+  struct SeriesState {
+    int64_t id = 0;
+    uint64_t value = 0;
+    bool present = false;  // the last row is a value, not a gone row
+    uint64_t seen = 0;     // the record() that last saw it
+  };
+  using SeriesMap = std::map<std::string, SeriesState, std::less<>>;
+  struct IfaceState {
+    SeriesMap series;  // by key
+    // The last sweep's counters in their order: a sweep usually lists
+    // them the same way, so record() compares instead of looking up.
+    std::vector<SeriesMap::iterator> order;
+  };
+  // A position in (ts_ms, series_id) order.
+  struct Cursor {
+    int64_t ts_ms = std::numeric_limits<int64_t>::min();
+    int64_t series_id = std::numeric_limits<int64_t>::min();
+  };
+  // One maintenance phase's budget, shared by the phases of a step.
+  struct Budget {
+    uint64_t rows = 0;
+    uint64_t examined = 0;
+    uint64_t changed = 0;
+  };
+
   Result<void> setup();
   Result<void> checkpoint(int mode);
   Result<void> create_schema();
+  Result<void> upgrade_v1();
+  Result<void> load_state();
+  Result<void> close_series();
   Result<void> exec(const char *sql);
   Result<Stmt> prepare(std::string_view sql, bool persistent);
   Result<int64_t> query_int(const char *sql);
+  Result<std::optional<int64_t>> meta(const char *name);
+  Result<void> set_meta(const char *name, int64_t value);
   Result<void> record_sweep(int64_t ts_ms,
                             const std::vector<IfaceCounters> &sweep);
-  Result<int64_t> series_id(const std::string &iface, const std::string &key);
+  Result<SeriesMap::iterator> add_series(IfaceState &is,
+                                         const std::string &iface,
+                                         const Counter &c);
+  Result<void> write_row(int64_t id, int64_t ts_ms, uint64_t value, bool gone);
   Result<void> run(sqlite3_stmt *stmt, std::string_view what);
   [[nodiscard]] Error error(std::string_view what) const;
-  Result<uint64_t> delete_older(sqlite3_stmt *stmt, int64_t cutoff);
-  Result<uint64_t> downsample(int64_t now_ms);
-  Result<uint64_t> enforce_size();
+  Result<int64_t> last_sweep();
+  Result<void> maintain_step(int64_t now_ms, Budget &budget, MaintainStats &st);
+  Result<void> retain(int64_t retention_cutoff, Budget &budget,
+                      MaintainStats &st);
+  Result<void> downsample(int64_t now_ms, Budget &budget, MaintainStats &st);
+  Result<bool> advance_size_cutoff();
+  void forget_series(const std::vector<int64_t> &ids);
 
   ArchiveConfig config_;
+  int version_ = kSchemaVersion;  // of the file (1: read-only, as it is)
   // Destroyed last: the statements below are finalized before it closes.
   Db db_;
   Stmt insert_series_;
   Stmt select_series_;
-  Stmt insert_sample_;
-  // (iface, key) -> series id, for record(); cleared when series go.
-  std::map<std::pair<std::string, std::string>, int64_t> ids_;
+  Stmt write_row_;
+  Stmt set_meta_;
+  // record()'s view of every series, by interface name; rebuilt from the
+  // database when a transaction fails.
+  std::map<std::string, IfaceState, std::less<>> state_;
+  uint64_t generation_ = 0;  // record() calls
+  // Maintenance progress: rows before retention_ (rows < cutoff_ts_ of
+  // the pass done) have been thinned to the value in force.
+  Cursor retention_;
+  int64_t cutoff_ = std::numeric_limits<int64_t>::min();  // the last pass's
+  int64_t size_cutoff_ = std::numeric_limits<int64_t>::min();
+  bool retention_idle_ = false;
+  Cursor downsampling_;
+  int64_t downsample_target_ = std::numeric_limits<int64_t>::min();
+  bool incremental_vacuum_ = false;
+  bool pass_changed_ = false;  // checkpoint when the pass is done
 };
 
 // A point in time for keelctl's --since and --until, in epoch ms:
@@ -226,11 +335,12 @@ enum class ExportFormat { kCsv, kJsonLines, kJsonArray };
 Result<ExportFormat> parse_export_format(std::string_view name);
 
 // CSV (RFC 4180): the header line "ts_ms,iface,key,value" and one line
-// per row; fields with ',', '"', CR or LF are quoted. No trailing newline.
+// per row; fields with ',', '"', CR or LF are quoted; a gone row has an
+// empty value. No trailing newline.
 std::string csv_header();
 std::string to_csv(const Row &row);
-// {"ts_ms":1,"iface":"eth0","key":"link.rx_packets","value":2}; bytes
-// that are not UTF-8 become U+FFFD.
+// {"ts_ms":1,"iface":"eth0","key":"link.rx_packets","value":2}, a gone
+// row "value":null; bytes that are not UTF-8 become U+FFFD.
 std::string to_json(const Row &row);
 
 // Streams rows in one of the formats to a sink: begin(), row() for each

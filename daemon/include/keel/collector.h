@@ -3,7 +3,9 @@
 // keel::Collector: keeld's telemetry, off the loop that serves clients.
 // A sweep reads every counter of every interface (NicControl::counters())
 // and records them in the archive; archive maintenance (retention,
-// downsampling, the size cap) follows, once a minute. Either can take
+// downsampling, the size cap) follows: a pass once a minute, run in
+// bounded steps (Archive::maintain()) for up to kMaintainSlice after each
+// sweep until it is done, so that sweeps stay on time. Either can take
 // long: at a thousand interfaces a sweep costs tens of milliseconds, and
 // SQLite may wait for a lock. So they run on a thread of their own
 // (start()), and the event loop only reads what the last sweep
@@ -62,6 +64,8 @@ struct CollectorStats {
 class Collector {
  public:
   static constexpr std::chrono::minutes kMaintainEvery{1};
+  // Time spent on maintenance steps after a sweep, at most (and a step).
+  static constexpr std::chrono::milliseconds kMaintainSlice{50};
 
   // Sweeps with nic, which it owns; archive may be null (keeld without
   // an archive).
@@ -81,8 +85,9 @@ class Collector {
   // Sweep now on the calling thread: read, record, publish. Only before
   // start() (tests, and a loop stepped without the thread).
   Result<void> sweep_once() KEEL_EXCLUDES(mu_);
-  // Archive maintenance now, if a minute has passed since the last;
-  // only before start().
+  // Archive maintenance steps for up to kMaintainSlice: a pass under way,
+  // or a new one if a minute has passed since the last began; only
+  // before start().
   void maintain_once() KEEL_EXCLUDES(mu_);
 
   // Run sweeps every interval (the first at once) and maintenance on a
@@ -107,6 +112,7 @@ class Collector {
   std::unique_ptr<Archive> archive_;
   const std::chrono::milliseconds interval_;
   int64_t last_maintain_ms_ = 0;  // collector thread (or the caller)
+  bool maintaining_ = false;      // a pass under way; the same
 
   mutable Mutex mu_;
   std::condition_variable_any wake_;  // waited on with mu_

@@ -15,9 +15,16 @@ build/kernel-selftests/src.
   qstats.py --pools           page-pool-get: every page_pool in the
                               namespace, those of unregistered devices
                               included (without an ifindex)
+  qstats.py --pool-stats      page-pool-stats-get: each pool's counters,
+                              one JSON object per line ({"info": {"id": 3,
+                              "ifindex": 2}, "alloc-fast": ...}); exit
+                              status 3 with a message if the kernel has no
+                              page-pool statistics (EOPNOTSUPP: built
+                              without CONFIG_PAGE_POOL_STATS)
 """
 
 import argparse
+import errno
 import json
 import os
 import socket
@@ -31,7 +38,8 @@ if not os.path.isdir(os.path.join(SRC, "tools", "net", "ynl", "lib")):
              "run scripts/kernel-tools selftests on the host")
 sys.path.insert(0, os.path.join(SRC, "tools", "net", "ynl"))
 
-from lib import YnlFamily  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable-next=wrong-import-position
+from lib import NlError, YnlFamily  # noqa: E402
 
 
 def main():
@@ -40,8 +48,9 @@ def main():
     ap.add_argument("--queues", action="store_true")
     ap.add_argument("--napi", action="store_true")
     ap.add_argument("--pools", action="store_true")
+    ap.add_argument("--pool-stats", action="store_true")
     args = ap.parse_args()
-    if not args.pools and not args.ifname:
+    if not args.pools and not args.pool_stats and not args.ifname:
         ap.error("IFNAME is required")
 
     spec = os.path.join(SRC, "Documentation", "netlink", "specs",
@@ -50,6 +59,18 @@ def main():
     ynl = YnlFamily(spec, schema="")
     if args.pools:
         for p in ynl.dump("page-pool-get", {}):
+            print(json.dumps(p))
+        return
+    if args.pool_stats:
+        try:
+            pools = ynl.dump("page-pool-stats-get", {})
+        except NlError as e:
+            if e.nl_msg.error == -errno.EOPNOTSUPP:
+                print("qstats.py: the kernel has no page-pool statistics "
+                      "(EOPNOTSUPP)", file=sys.stderr)
+                sys.exit(3)
+            raise
+        for p in pools:
             print(json.dumps(p))
         return
 

@@ -550,7 +550,9 @@ std::vector<SeenRequest> seen(const FakeKernel &kernel) {
       r.cmd = g.cmd;
       // A copy, aligned for the attribute parser.
       std::vector<uint32_t> words((p.size() - GENL_HDRLEN + 3) / 4, 0);
-      std::memcpy(words.data(), p.data() + GENL_HDRLEN, p.size() - GENL_HDRLEN);
+      if (!words.empty())  // no memcpy() to a null pointer (UBSan)
+        std::memcpy(words.data(), p.data() + GENL_HDRLEN,
+                    p.size() - GENL_HDRLEN);
       const counters::AttrStream attrs{
           reinterpret_cast<const nlattr *>(words.data()),
           static_cast<int>(p.size() - GENL_HDRLEN)};

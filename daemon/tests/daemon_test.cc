@@ -38,7 +38,7 @@ Counter counter(std::string group, std::string queue, std::string name,
 }
 
 // Two interfaces; counters grow by one per sweep.
-class TinyNic final : public NicControl {
+class TinyNic : public NicControl {
  public:
   Result<std::vector<LinkInfo>> links() override {
     LinkInfo lo;
@@ -204,37 +204,18 @@ TEST(DaemonProfilePath, FifoOrDeviceIsRefused) {
 
 // A NicControl whose sweeps block until the test lets them go: a sweep
 // that takes as long as a slow kernel or a busy archive makes it.
-class BlockingNic final : public NicControl {
+class BlockingNic final : public TinyNic {
  public:
-  Result<std::vector<LinkInfo>> links() override { return tiny_.links(); }
-  Result<NicSettings> settings(int ifindex) override {
-    return tiny_.settings(ifindex);
-  }
-  Result<void> set_mtu(int, unsigned int) override { return {}; }
-  Result<void> set_admin_up(int, bool) override { return {}; }
-  Result<void> set_features(int, const std::map<std::string, bool> &) override {
-    return {};
-  }
-  Result<void> set_rings(int, const RingsRequest &) override { return {}; }
-  Result<void> set_channels(int, const ChannelsRequest &) override {
-    return {};
-  }
-  Result<void> set_coalesce(int, const Coalesce &) override { return {}; }
-  Result<void> set_rss(int, const RssRequest &) override { return {}; }
-  Result<void> set_priv_flags(int, const PrivFlags &) override { return {}; }
   Result<std::vector<IfaceCounters>> counters() override {
     entered = true;
     // At most 30 s, so a broken test ends.
     for (int i = 0; i < 3000 && !released; i++)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    return tiny_.counters();
+    return TinyNic::counters();
   }
 
   std::atomic<bool> entered = false;
   std::atomic<bool> released = false;
-
- private:
-  TinyNic tiny_;
 };
 
 // Issue 11: sweeps run on the collector's thread; a sweep that blocks
